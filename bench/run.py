@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""`make bench`: serve the app under gunicorn with production settings, seed data, load it with wrk
+from a second process, and print requests/s, p50/p95 latency, SQL queries per request and the ratio
+to a trivial HttpResponse("ok") view measured in the same run.
+
+Runs on a throw-away SQLite file, or on PostgreSQL when DATABASE_URL is set (in a separate
+"<name>_bench" database, created if absent). Options via environment: BENCH_DURATION (s, default 5),
+BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn, default 2 x cores).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.endpoints import ENDPOINTS, TRIVIAL  # noqa: E402
+
+PY = sys.executable
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
+LUA = ROOT / "bench" / "report.lua"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_database_url(workdir: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") + "_bench"
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    print("wrk not found: installing it with apt-get (the load generator)...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk is needed for make bench: apt-get install -y wrk")
+    return wrk
+
+
+def run_wrk(wrk: str, url: str, headers: list[str]) -> dict:
+    args = [wrk, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "-s", str(LUA)]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH_JSON "))
+    return json.loads(line.removeprefix("BENCH_JSON "))
+
+
+def count_queries(env: dict, specs: list[dict], seed: dict) -> dict[str, int]:
+    """SQL queries per request, measured in-process with the same settings and database."""
+    script = r"""
+import json, sys, django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+specs, seed = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+out = {}
+for spec in specs:
+    client = Client()
+    if spec.get("auth"):
+        client.cookies["sessionid"] = seed[spec["auth"] + "_session"]
+    path = spec["path"].format(**seed)
+    client.get(path, secure=True)  # warm caches the way a running server has them
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, secure=True)
+    assert response.status_code == 200, (path, response.status_code)
+    out[spec["name"]] = len(ctx)
+print(json.dumps(out))
+"""
+    result = subprocess.run(
+        [PY, "-c", script, json.dumps(specs), json.dumps(seed)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        sys.exit(f"query counting failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="studybench-"))
+    db_url = bench_database_url(workdir)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "studyapp.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "DATABASE_URL": db_url,
+        "AXES_ENABLED": "0",
+    }
+    backend = "PostgreSQL" if db_url.startswith("postgres") else "SQLite"
+    print(
+        f"Benchmark on {backend}; {WORKERS} gunicorn workers; wrk {THREADS} threads, {CONNECTIONS} connections, "
+        f"{DURATION}s per endpoint",
+        flush=True,
+    )
+    manage = [PY, "manage.py"]
+    subprocess.run(manage + ["migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(manage + ["collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(manage + ["load_content"], cwd=ROOT, env=env, check=True, capture_output=True)
+    seed_out = subprocess.run(manage + ["seed_bench"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    seed = json.loads(seed_out.stdout.strip().splitlines()[-1])
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "studyapp.wsgi",
+            "-w",
+            str(WORKERS),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        specs = [TRIVIAL, *ENDPOINTS]
+        queries = count_queries(env, ENDPOINTS, seed)
+        rows = []
+        for spec in specs:
+            headers = []
+            if spec.get("auth"):
+                headers.append(f"Cookie: sessionid={seed[spec['auth'] + '_session']}")
+            result = run_wrk(wrk, base + spec["path"].format(**seed), headers)
+            rows.append((spec, result))
+        trivial_rps = rows[0][1]["rps"]
+        print()
+        print(f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'ratio':>6}  verdict")
+        failures = 0
+        for spec, r in rows:
+            ratio = r["rps"] / trivial_rps
+            q = queries.get(spec["name"])
+            ok = True
+            if spec is not TRIVIAL:
+                ok = ratio >= spec["min_ratio"] and q <= spec["max_queries"] and r["errors"] == 0
+                if "max_p95_ms" in spec:
+                    ok = ok and r["p95_ms"] <= spec["max_p95_ms"]
+            failures += not ok
+            verdict = "" if spec is TRIVIAL else ("ok" if ok else "BELOW TARGET")
+            print(
+                f"{spec['name']:<34} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} "
+                f"{'' if q is None else q:>4} {ratio:>6.2f}  {verdict}"
+                + (f" ({r['errors']} errors)" if r["errors"] else "")
+            )
+        print("\nTargets: ratio >= the endpoint's min_ratio (bench/endpoints.py), SQL <= its max_queries.")
+        sys.exit(1 if failures else 0)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

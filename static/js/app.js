@@ -1,0 +1,2 @@
+// Small progressive enhancements. Loaded with the CSP nonce; no inline handlers anywhere.
+"use strict";

@@ -1,0 +1,13 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A learner. Instructors are learners in the Instructors group (see roles.py)."""
+
+    # Guest learners (tried the app without signing up) are real learners flagged here, so every
+    # feature works the same for them; signing up converts the same record.
+    is_guest = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "accounts_user"

@@ -1,0 +1,49 @@
+"""The site navigation. A capability appears as a link once its URL exists, so the menu never lies."""
+
+from functools import cache
+
+from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+
+from studyapp.accounts.roles import is_instructor
+
+NAV_ITEMS = [
+    ("Notes", "notes:index", False),
+    ("Study", "study:session", False),
+    ("Scenario trainer", "trainer:index", False),
+    ("Exam", "exam:index", False),
+    ("Progress", "progress", False),
+    ("Author", "author:index", True),
+]
+SITE_URLS = ["home", "login", "logout", "signup", "password_change", "password_reset"]
+
+
+@cache  # the URLconf does not change while the process runs
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@cache
+def _site_urls() -> dict[str, str | None]:
+    return {name: _url(name) for name in SITE_URLS}
+
+
+@cache  # hashed file names are fixed once collectstatic has run; looking them up costs per call
+def _assets() -> dict[str, str]:
+    return {"css": static("css/app.css"), "js": static("js/app.js"), "favicon": static("favicon.svg")}
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Context for base.html: the menu (with the current section) and the account links."""
+    items = []
+    for label, name, instructors_only in NAV_ITEMS:
+        if instructors_only and not is_instructor(request.user):
+            continue
+        url = _url(name)
+        current = url is not None and request.path.startswith(url)
+        items.append({"label": label, "url": url, "current": current})
+    return {"nav_items": items, "site_urls": _site_urls(), "assets": _assets()}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from studyapp import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("_bench/ok", views.trivial, name="trivial"),
+    path("accounts/", include("studyapp.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "studyapp.views.bad_request"
+handler403 = "studyapp.views.permission_denied"
+handler404 = "studyapp.views.page_not_found"
+handler500 = "studyapp.views.server_error"
