@@ -1,10 +1,21 @@
 import json
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
+from bench.seeders import SEEDERS
+from studyapp.accounts.backends import SessionStore
 from studyapp.accounts.models import User
+
+
+def login_session(user: User) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "studyapp.accounts.backends.StudyBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
 
 
 class Command(BaseCommand):
@@ -12,9 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, **options) -> None:
         learner, _ = User.objects.get_or_create(username="bench-learner")
-        session = SessionStore()
-        session[SESSION_KEY] = str(learner.pk)
-        session[BACKEND_SESSION_KEY] = "studyapp.accounts.backends.StudyBackend"
-        session[HASH_SESSION_KEY] = learner.get_session_auth_hash()
-        session.create()
-        self.stdout.write(json.dumps({"learner_session": session.session_key, "learner_id": learner.pk}))
+        values = {"learner_session": login_session(learner), "learner_id": learner.pk}
+        for path in SEEDERS:
+            values.update(import_string(path)(learner))
+        self.stdout.write(json.dumps(values))

@@ -1,0 +1,83 @@
+"""The one Markdown pipeline: Markdown -> HTML -> nh3 with an explicit allowlist.
+
+Every Markdown field in the app (notes, question stems, explanations, choice explanations, scenario
+texts, instructor-authored content) goes through `render_markdown`, once, when the content is loaded
+or saved; the stored HTML is what pages show. Python-Markdown passes raw HTML and `javascript:` links
+through untouched and attr_list would let an author add `onclick`: nh3 is what makes the output safe.
+"""
+
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "mark", "ol",
+    "p", "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+}
+ALLOWED_CLASSES = {
+    "div": {"admonition", "tip", "warning", "note", "important", "danger", "callout"},
+    "p": {"admonition-title"},
+    "code": {"language-python", "language-json", "language-yaml", "language-bash", "language-text"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+# Content that must disappear with its tag, not leave its text behind.
+DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"}
+
+_EXTENSIONS = ["extra", "admonition", "sane_lists", "toc"]
+_EXTENSION_CONFIGS = {"toc": {"permalink": False, "toc_depth": "2-3"}}
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict] = field(default_factory=list)  # [{"id", "name", "level", "children": [...]}]
+
+
+def sanitize_html(html: str) -> str:
+    """Clean HTML with the app's allowlist (also used for imported `[html]` questions)."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROP_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown_document(source: str) -> Rendered:
+    """Render Markdown with heading anchors and return the sanitized HTML and its table of contents."""
+    md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html")
+    html = md.convert(source or "")
+    toc = [_toc_entry(token) for token in getattr(md, "toc_tokens", [])]
+    return Rendered(html=sanitize_html(html), toc=toc)
+
+
+def render_markdown(source: str) -> str:
+    """Render a Markdown field to sanitized HTML."""
+    return render_markdown_document(source).html
+
+
+def _toc_entry(token: dict) -> dict:
+    return {
+        "id": token["id"],
+        "name": token["name"],
+        "level": token["level"],
+        "children": [_toc_entry(child) for child in token.get("children", [])],
+    }
