@@ -88,9 +88,10 @@ for spec in specs:
     if spec.get("auth"):
         client.cookies["sessionid"] = seed[spec["auth"] + "_session"]
     path = spec["path"].format(**seed)
-    client.get(path, secure=True)  # warm caches the way a running server has them
+    headers = dict(h.split(": ", 1) for h in spec.get("headers", []))
+    client.get(path, secure=True, headers=headers)  # warm caches the way a running server has them
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path, secure=True)
+        response = client.get(path, secure=True, headers=headers)
     assert response.status_code == 200, (path, response.status_code)
     out[spec["name"]] = len(ctx)
 print(json.dumps(out))
@@ -165,7 +166,7 @@ def main() -> None:
         queries = count_queries(env, ENDPOINTS, seed)
         rows = []
         for spec in specs:
-            headers = []
+            headers = list(spec.get("headers", []))
             if spec.get("auth"):
                 headers.append(f"Cookie: sessionid={seed[spec['auth'] + '_session']}")
             result = run_wrk(wrk, base + spec["path"].format(**seed), headers)

@@ -59,13 +59,27 @@ class LineDict(dict):
 def parse_yaml(text: str, path: Path | str, *, line_offset: int = 0):
     """Parse YAML text; a syntax error becomes a ContentError with the file's line number."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 + line_offset if mark else None
         raise ContentError(path, f"invalid YAML: {error.problem or error}", line) from None
     except yaml.YAMLError as error:
         raise ContentError(path, f"invalid YAML: {error}") from None
+    if line_offset:
+        _shift_lines(data, line_offset)
+    return data
+
+
+def _shift_lines(data, offset: int) -> None:
+    if isinstance(data, LineDict) and data.line is not None:
+        data.line += offset
+    if isinstance(data, dict):
+        for value in data.values():
+            _shift_lines(value, offset)
+    elif isinstance(data, list):
+        for item in data:
+            _shift_lines(item, offset)
 
 
 def read_text(path: Path) -> str:
@@ -157,6 +171,7 @@ def substitute_facts(text: str, facts: dict, path: Path, *, first_line: int = 1)
             return format_fact(fact(facts, match.group(1)))
         except (KeyError, ValueError):
             line = first_line + text.count("\n", 0, match.start())
-            raise ContentError(path, f"unknown or non-scalar fact '{match.group(1)}' (see content/facts.yaml)", line)
+            reason = f"unknown or non-scalar fact '{match.group(1)}' (see content/facts.yaml)"
+            raise ContentError(path, reason, line) from None
 
     return FACT_PATTERN.sub(replace, text)

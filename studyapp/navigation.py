@@ -20,7 +20,8 @@ SITE_URLS = ["home", "login", "logout", "signup", "password_change", "password_r
 
 
 @cache  # the URLconf does not change while the process runs
-def _url(name: str) -> str | None:
+def url_or_none(name: str) -> str | None:
+    """The URL of a named route, or None while the feature behind it does not exist."""
     try:
         return reverse(name)
     except NoReverseMatch:
@@ -29,7 +30,7 @@ def _url(name: str) -> str | None:
 
 @cache
 def _site_urls() -> dict[str, str | None]:
-    return {name: _url(name) for name in SITE_URLS}
+    return {name: url_or_none(name) for name in SITE_URLS}
 
 
 @cache  # hashed file names are fixed once collectstatic has run; looking them up costs per call
@@ -43,7 +44,7 @@ def navigation(request: HttpRequest) -> dict:
     for label, name, instructors_only in NAV_ITEMS:
         if instructors_only and not is_instructor(request.user):
             continue
-        url = _url(name)
+        url = url_or_none(name)
         current = url is not None and request.path.startswith(url)
         items.append({"label": label, "url": url, "current": current})
     return {"nav_items": items, "site_urls": _site_urls(), "assets": _assets()}

@@ -6,10 +6,12 @@ or saved; the stored HTML is what pages show. Python-Markdown passes raw HTML an
 through untouched and attr_list would let an author add `onclick`: nh3 is what makes the output safe.
 """
 
+import html
 from dataclasses import dataclass, field
 
 import markdown
 import nh3
+from django.utils.html import strip_tags
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
@@ -29,10 +31,12 @@ ALLOWED_ATTRIBUTES = {
     "h4": {"id"},
 }
 ALLOWED_CLASSES = {
-    "div": {"admonition", "tip", "warning", "note", "important", "danger", "callout"},
+    "div": {"admonition", "tip", "warning", "note", "important", "danger", "callout", "table-wrap"},
     "p": {"admonition-title"},
     "code": {"language-python", "language-json", "language-yaml", "language-bash", "language-text"},
 }
+# Wide tables scroll inside a wrapper that keyboard users can focus (tabindex="0" and nothing else).
+TAG_ATTRIBUTE_VALUES = {"div": {"tabindex": {"0"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
 # Content that must disappear with its tag, not leave its text behind.
 DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"}
@@ -54,6 +58,7 @@ def sanitize_html(html: str) -> str:
         tags=ALLOWED_TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=TAG_ATTRIBUTE_VALUES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
@@ -65,6 +70,7 @@ def render_markdown_document(source: str) -> Rendered:
     """Render Markdown with heading anchors and return the sanitized HTML and its table of contents."""
     md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html")
     html = md.convert(source or "")
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
     toc = [_toc_entry(token) for token in getattr(md, "toc_tokens", [])]
     return Rendered(html=sanitize_html(html), toc=toc)
 
@@ -77,7 +83,7 @@ def render_markdown(source: str) -> str:
 def _toc_entry(token: dict) -> dict:
     return {
         "id": token["id"],
-        "name": token["name"],
+        "name": html.unescape(strip_tags(token["name"])),
         "level": token["level"],
         "children": [_toc_entry(child) for child in token.get("children", [])],
     }

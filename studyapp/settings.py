@@ -36,9 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "axes",
     "studyapp.accounts",
+    "studyapp.notes",
     "quizzes",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("_bench/ok", views.trivial, name="trivial"),
     path("accounts/", include("studyapp.accounts.urls")),
+    path("notes/", include("studyapp.notes.urls")),
     path("admin/", admin.site.urls),
 ]
 

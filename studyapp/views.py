@@ -4,10 +4,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from studyapp.pagecache import stored_page
+
 
 @require_GET
+@stored_page
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    return render(request, "home.html", request.page_cache_context)
 
 
 @require_GET

@@ -43,6 +43,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Stored pages are keyed by content release ids, which a rolled-back test database can reuse."""
+    from studyapp import pagecache
+
+    pagecache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -60,3 +68,13 @@ def other_learner(db):
 @pytest.fixture
 def instructor(db):
     return InstructorFactory(username="barbara")
+
+
+@pytest.fixture
+def loaded_content(db):
+    """The real content/ loaded into the test database."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_content", stdout=StringIO())

@@ -81,5 +81,5 @@ def test_instructors_see_the_author_entry_in_the_navigation(client, instructor, 
 
 def test_the_home_page_takes_a_bounded_number_of_queries(client, learner, django_assert_max_num_queries):
     client.force_login(learner)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         client.get(reverse("home"))

@@ -1,0 +1,104 @@
+"""Stored HTML for pages built from content: rendered once per content release, served from memory.
+
+Pages such as the notes, search, the calculator and the home page depend only on the URL, the loaded
+content and who is looking (anonymous, or which learner: the header shows their name), except for two
+per-request values: the CSRF token and the CSP nonce. They are rendered once with placeholders for
+those two, kept in a small per-process LRU keyed by the content release (one tiny query per request: a
+reload of content shows at once on every app server) and the viewer, and each response gets a fresh
+token and nonce. State stays in the database; this is a derived, per-process copy. Pages whose content
+depends on a learner's own data must not use it.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+CSRF_PLACEHOLDER = "CSRFPLACEHOLDER0cached0page0token"
+NONCE_PLACEHOLDER = "NONCEPLACEHOLDER0cached0page"
+MAX_PAGES = 512
+
+_pages: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def content_release() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM notes_contentrelease")
+        return cursor.fetchone()[0] or 0
+
+
+def placeholder_context() -> dict:
+    """Context values a cacheable render uses instead of the request's own token and nonce."""
+    return {"csrf_token": CSRF_PLACEHOLDER, "csp_nonce": NONCE_PLACEHOLDER}
+
+
+def _viewer(request: HttpRequest) -> tuple | None:
+    """Who the page is rendered for, or None when it must not come from (or go to) the store."""
+    if request.method != "GET" or "messages" in request.COOKIES:
+        return None
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return ("anonymous",)
+    if "_messages" in request.session:
+        return None
+    user = request.user
+    if not user.is_authenticated:
+        return ("anonymous",)
+    return (user.pk, user.get_username(), getattr(user, "is_guest", False), getattr(user, "_is_instructor", None))
+
+
+def _personalise(body: bytes, request: HttpRequest) -> bytes:
+    return body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
+        NONCE_PLACEHOLDER.encode(), str(request._csp_nonce).encode()
+    )
+
+
+def clear() -> None:
+    with _lock:
+        _pages.clear()
+
+
+def stored_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the view's 200 responses to session-less visitors from stored HTML (see module docstring).
+
+    The view receives `request.page_cache_context` (placeholders to merge into its template context, or
+    an empty dict when the response will not be stored).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        viewer = _viewer(request)
+        if viewer is None:
+            request.page_cache_context = {}
+            return view(request, *args, **kwargs)
+        key = (
+            viewer,
+            content_release(),
+            request.get_full_path(),
+            request.headers.get("HX-Request"),
+            request.headers.get("HX-Target"),
+        )
+        with _lock:
+            hit = _pages.get(key)
+            if hit is not None:
+                _pages.move_to_end(key)
+        if hit is None:
+            request.page_cache_context = placeholder_context()
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.streaming:
+                return response
+            hit = (response.content, response["Content-Type"])
+            with _lock:
+                _pages[key] = hit
+                while len(_pages) > MAX_PAGES:
+                    _pages.popitem(last=False)
+        response = HttpResponse(_personalise(hit[0], request), content_type=hit[1])
+        response["Vary"] = "HX-Request, HX-Target, Cookie"
+        return response
+
+    return wrapper

@@ -1,0 +1,84 @@
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_search_updates_as_you_type(page, live_server, loaded_content, assert_accessible):
+    page.goto(live_server.url + "/notes/")
+    assert_accessible(page)
+    page.get_by_label("Search the notes").press_sequentially("lights", delay=30)
+    results = page.locator("#search-results")
+    expect(results.get_by_role("link", name="Amazon Lightsail")).to_be_visible()
+    expect(results.locator("mark").first).to_be_visible()
+    assert "/notes/search?q=lights" in page.url  # the address follows, so the result can be shared
+    assert page.locator("h1").inner_text() == "Compute chapter notes"  # swapped in place, no reload
+    assert_accessible(page)
+
+
+def test_search_works_without_javascript(browser, live_server, loaded_content):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/notes/")
+    page.get_by_label("Search the notes").fill("batch")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="AWS Batch", exact=True)).to_be_visible()
+    context.close()
+
+
+def test_the_calculator_updates_in_place_and_explains_bad_input(page, live_server, loaded_content, assert_accessible):
+    page.goto(live_server.url + "/notes/lambda-pricing/")
+    page.get_by_label("Requests per month").fill("5000000")
+    page.get_by_label("Average duration (ms)").fill("800")
+    page.get_by_label("Memory (MB)").fill("1536")
+    expect(page.locator("#calculator-result")).to_contain_text("Estimated total: $94.13")
+    expect(page.locator("#calculator-result")).to_contain_text("6,000,000 GB-s")
+    assert_accessible(page)
+    page.get_by_label("Memory (MB)").fill("64")
+    expect(page.locator("#calculator-result")).to_contain_text("Lambda memory is between 128 and 10,240 MB")
+    assert_accessible(page)
+
+
+def test_the_calculator_works_without_javascript(browser, live_server, loaded_content):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/notes/lambda-pricing/")
+    page.get_by_label("Requests per month").fill("1000000")
+    page.get_by_label("Average duration (ms)").fill("1000")
+    page.get_by_label("Memory (MB)").fill("1024")
+    page.get_by_label("Architecture").select_option("arm64")
+    page.get_by_label("Apply the monthly free tier").uncheck()
+    page.get_by_role("button", name="Calculate").click()
+    expect(page.locator("#calculator-result")).to_contain_text("Estimated total: $13.53")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/notes/", "/notes/docker-vs-vms/", "/notes/lambda-pricing/", "/notes/search?q=ecs"])
+def test_notes_pages_have_no_accessibility_violations_in_both_themes(
+    browser, live_server, loaded_content, assert_accessible, color_scheme, path
+):
+    context = browser.new_context(color_scheme=color_scheme)
+    page = context.new_page()
+    page.goto(live_server.url + path)
+    assert_accessible(page)
+    context.close()
+
+
+def test_a_note_with_tables_and_diagrams_fits_a_360_pixel_screen(browser, live_server, loaded_content):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    for path in ["/notes/docker-vs-vms/", "/notes/lambda-pricing/", "/notes/summary/"]:
+        page.goto(live_server.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+    context.close()
+
+
+def test_the_diagrams_load(page, live_server, loaded_content):
+    page.goto(live_server.url + "/notes/lambda-examples/")
+    images = page.locator(".note-body img")
+    assert images.count() >= 1
+    for index in range(images.count()):
+        image = images.nth(index)
+        assert image.get_attribute("alt")
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
