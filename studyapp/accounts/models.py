@@ -8,6 +8,9 @@ class User(AbstractUser):
     # Guest learners (tried the app without signing up) are real learners flagged here, so every
     # feature works the same for them; signing up converts the same record.
     is_guest = models.BooleanField(default=False)
+    # Address a guest was created from, for the per-address creation limit (cleared on sign-up).
+    created_from = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_user"
+        indexes = [models.Index(fields=["is_guest", "last_login"], name="guest_activity")]
