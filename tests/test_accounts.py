@@ -120,3 +120,10 @@ def test_demo_accounts_are_created_in_development_only(settings):
     call_command("seed_demo")  # idempotent
     assert User.objects.get(username="learner").check_password("learn-the-cloud-2026")
     assert is_instructor(User.objects.get(username="instructor"))
+
+
+def test_the_signed_in_user_is_loaded_with_proper_types(client, learner):
+    client.force_login(learner)
+    user = client.get("/").context["user"]
+    assert user.date_joined.tzinfo is not None
+    assert user.is_active is True and user.is_guest is False
