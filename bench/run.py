@@ -64,11 +64,18 @@ def ensure_wrk() -> str:
     return wrk
 
 
-def run_wrk(wrk: str, url: str, headers: list[str]) -> dict:
-    args = [wrk, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "-s", str(LUA)]
+def run_wrk(wrk: str, url: str, headers: list[str], spec: dict | None = None, seed: dict | None = None) -> dict:
+    """Load one endpoint. A spec with "lua" uses that script (e.g. POSTs that carry per-thread state, with
+    "env" values formatted from the seed); "one_connection_per_thread" runs CONNECTIONS threads of one
+    connection each, so a thread's requests are sequential (each uses what the previous response said)."""
+    spec, seed = spec or {}, seed or {}
+    script = ROOT / spec["lua"] if spec.get("lua") else LUA
+    threads = CONNECTIONS if spec.get("one_connection_per_thread") else THREADS
+    args = [wrk, "-t", str(threads), "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "-s", str(script)]
     for header in headers:
         args += ["-H", header]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, **{key: str(value).format(**seed) for key, value in spec.get("env", {}).items()}}
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True, env=env).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH_JSON "))
     return json.loads(line.removeprefix("BENCH_JSON "))
 
@@ -83,17 +90,23 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 specs, seed = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 out = {}
+from django.utils.module_loading import import_string
 for spec in specs:
     client = Client()
     if spec.get("auth"):
         client.cookies["sessionid"] = seed[spec["auth"] + "_session"]
     path = spec["path"].format(**seed)
     headers = dict(h.split(": ", 1) for h in spec.get("headers", []))
-    client.get(path, secure=True, headers=headers)  # warm caches the way a running server has them
+    if spec.get("count_with"):  # e.g. a POST that needs the current state: `prepare(client, seed) -> request`
+        prepare = import_string(spec["count_with"])
+    else:
+        prepare = lambda client, seed: lambda: client.get(path, secure=True, headers=headers)  # noqa: E731
+    prepare(client, seed)()  # warm caches the way a running server has them
+    request = prepare(client, seed)
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path, secure=True, headers=headers)
+        response = request()
     assert response.status_code == 200, (path, response.status_code)
-    out[spec["name"]] = len(ctx)
+    out[spec["name"]] = len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
 print(json.dumps(out))
 """
     result = subprocess.run(
@@ -106,6 +119,32 @@ print(json.dumps(out))
     if result.returncode:
         sys.exit(f"query counting failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_checks(env: dict, base: str, seed: dict) -> int:
+    """Run bench/seeders.py CHECKS (e.g. a burst of simultaneous submits) in a process with the bench settings."""
+    from bench.seeders import CHECKS
+
+    script = r"""
+import json, sys, django
+django.setup()
+from django.utils.module_loading import import_string
+ok, message = import_string(sys.argv[1])(sys.argv[2], json.loads(sys.argv[3]))
+print(json.dumps([ok, message]))
+"""
+    failures = 0
+    for path in CHECKS:
+        result = subprocess.run(
+            [PY, "-c", script, path, base, json.dumps(seed)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if result.returncode:
+            print(f"check {path} crashed:\n{result.stderr[-2000:]}")
+            failures += 1
+            continue
+        ok, message = json.loads(result.stdout.strip().splitlines()[-1])
+        print(f"{'ok' if ok else 'FAILED'}: {message}")
+        failures += not ok
+    return failures
 
 
 def main() -> None:
@@ -169,7 +208,7 @@ def main() -> None:
             headers = list(spec.get("headers", []))
             if spec.get("auth"):
                 headers.append(f"Cookie: sessionid={seed[spec['auth'] + '_session']}")
-            result = run_wrk(wrk, base + spec["path"].format(**seed), headers)
+            result = run_wrk(wrk, base + spec["path"].format(**seed), headers, spec, seed)
             rows.append((spec, result))
         trivial_rps = rows[0][1]["rps"]
         print()
@@ -191,6 +230,7 @@ def main() -> None:
                 + (f" ({r['errors']} errors)" if r["errors"] else "")
             )
         print("\nTargets: ratio >= the endpoint's min_ratio (bench/endpoints.py), SQL <= its max_queries.")
+        failures += run_checks(env, base, seed)
         sys.exit(1 if failures else 0)
     finally:
         server.terminate()

@@ -2,4 +2,14 @@
 into the values bench endpoints' paths may use ({placeholders} in bench/endpoints.py). Each must be
 idempotent (make bench may run on a database seeded before)."""
 
-SEEDERS: list[str] = []
+SEEDERS: list[str] = [
+    "quizzes.benchdata.seed",
+    "quizzes.exams.benchdata.seed",
+    "quizzes.exams.benchdata.seed_burst",
+    "quizzes.trainer.benchdata.seed",
+]
+
+# Checks run against the live server after the load: dotted paths of `check(base_url, seed) -> (ok, message)`.
+CHECKS: list[str] = [
+    "quizzes.exams.benchdata.submit_burst",
+]

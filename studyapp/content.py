@@ -17,6 +17,8 @@ from django.conf import settings
 CONTENT_LOADERS = [
     "quizzes.catalogue.load_services",
     "studyapp.notes.loading.load_notes",
+    "quizzes.banks.load_banks",
+    "quizzes.trainer.loading.load_trainer",
 ]
 
 

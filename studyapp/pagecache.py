@@ -38,7 +38,7 @@ def placeholder_context() -> dict:
     return {"csrf_token": CSRF_PLACEHOLDER, "csp_nonce": NONCE_PLACEHOLDER}
 
 
-def _viewer(request: HttpRequest) -> tuple | None:
+def viewer(request: HttpRequest) -> tuple | None:
     """Who the page is rendered for, or None when it must not come from (or go to) the store."""
     if request.method != "GET" or "messages" in request.COOKIES:
         return None
@@ -52,10 +52,40 @@ def _viewer(request: HttpRequest) -> tuple | None:
     return (user.pk, user.get_username(), getattr(user, "is_guest", False), getattr(user, "_is_instructor", None))
 
 
-def _personalise(body: bytes, request: HttpRequest) -> bytes:
-    return body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
+def _personalise(body: bytes, request: HttpRequest, extra: dict[str, str] | None = None) -> bytes:
+    body = body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
         NONCE_PLACEHOLDER.encode(), str(request._csp_nonce).encode()
     )
+    for placeholder, value in (extra or {}).items():
+        body = body.replace(placeholder.encode(), value.encode())
+    return body
+
+
+def render_stored(
+    request: HttpRequest,
+    key: tuple,
+    render: Callable[[dict], HttpResponse],
+    extra: dict[str, str] | None = None,
+) -> HttpResponse:
+    """A response from the store under `key`, rendering it with `render(placeholders)` on a miss.
+
+    The key must capture everything the page shows (a version such as a row's write counter); `extra`
+    maps further placeholders the render used to this response's values (e.g. the current time).
+    """
+    with _lock:
+        hit = _pages.get(key)
+        if hit is not None:
+            _pages.move_to_end(key)
+    if hit is None:
+        response = render(placeholder_context())
+        if response.status_code != 200 or response.streaming:
+            return response
+        hit = (response.content, response["Content-Type"])
+        with _lock:
+            _pages[key] = hit
+            while len(_pages) > MAX_PAGES:
+                _pages.popitem(last=False)
+    return HttpResponse(_personalise(hit[0], request, extra), content_type=hit[1])
 
 
 def clear() -> None:
@@ -64,7 +94,7 @@ def clear() -> None:
 
 
 def stored_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve the view's 200 responses to session-less visitors from stored HTML (see module docstring).
+    """Serve the view's 200 responses from stored HTML, per viewer and content release (module docstring).
 
     The view receives `request.page_cache_context` (placeholders to merge into its template context, or
     an empty dict when the response will not be stored).
@@ -72,32 +102,23 @@ def stored_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        viewer = _viewer(request)
-        if viewer is None:
+        who = viewer(request)
+        if who is None:
             request.page_cache_context = {}
             return view(request, *args, **kwargs)
         key = (
-            viewer,
+            who,
             content_release(),
             request.get_full_path(),
             request.headers.get("HX-Request"),
             request.headers.get("HX-Target"),
         )
-        with _lock:
-            hit = _pages.get(key)
-            if hit is not None:
-                _pages.move_to_end(key)
-        if hit is None:
-            request.page_cache_context = placeholder_context()
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or response.streaming:
-                return response
-            hit = (response.content, response["Content-Type"])
-            with _lock:
-                _pages[key] = hit
-                while len(_pages) > MAX_PAGES:
-                    _pages.popitem(last=False)
-        response = HttpResponse(_personalise(hit[0], request), content_type=hit[1])
+
+        def render(placeholders: dict) -> HttpResponse:
+            request.page_cache_context = placeholders
+            return view(request, *args, **kwargs)
+
+        response = render_stored(request, key, render)
         response["Vary"] = "HX-Request, HX-Target, Cookie"
         return response
 

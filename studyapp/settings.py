@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "studyapp.accounts",
     "studyapp.notes",
     "quizzes",
+    "quizzes.exams",
+    "quizzes.trainer",
 ]
 
 MIDDLEWARE = [

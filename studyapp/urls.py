@@ -9,6 +9,9 @@ urlpatterns = [
     path("_bench/ok", views.trivial, name="trivial"),
     path("accounts/", include("studyapp.accounts.urls")),
     path("notes/", include("studyapp.notes.urls")),
+    path("study/", include("quizzes.urls")),
+    path("exam/", include("quizzes.exams.urls")),
+    path("trainer/", include("quizzes.trainer.urls")),
     path("admin/", admin.site.urls),
 ]
 

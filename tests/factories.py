@@ -24,3 +24,104 @@ class InstructorFactory(UserFactory):
     def instructor_group(self, create, extracted, **kwargs):
         if create:
             self.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
+
+
+# ---- Study: question banks and memory (quizzes) ----
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Service"
+        django_get_or_create = ("key",)
+
+    key = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.LazyAttribute(lambda s: s.key.replace("-", " ").title())
+    short = factory.LazyAttribute(lambda s: s.name)
+    use_when = "When it fits."
+    limits = "Some limits."
+    pricing = "Pay for what you use."
+    managed = "Fully managed."
+    note_slug = "lambda"
+
+
+class BankFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Bank"
+        django_get_or_create = ("slug",)
+
+    slug = "test-bank"
+    title = "Test bank"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A valid question with its choices and revision snapshot: single (4 choices, the first right),
+    multiple (5 choices, the first two right) or truefalse ("True" right)."""
+
+    class Meta:
+        model = "quizzes.Question"
+        skip_postgeneration_save = True
+
+    bank = factory.SubFactory(BankFactory)
+    external_id = factory.Sequence(lambda n: f"question-{n}")
+    type = "single"
+    stem_md = factory.Sequence(lambda n: f"Question number {n}?")
+    stem_html = factory.LazyAttribute(lambda q: f"<p>{q.stem_md}</p>")
+    explanation_md = "Because."
+    explanation_html = "<p>Because.</p>"
+    domain = "cloud-technology"
+    difficulty = 1
+    note_slug = "lambda"
+    position = factory.Sequence(lambda n: n)
+    correct_count = factory.LazyAttribute(lambda q: 2 if q.type == "multiple" else 1)
+    source_hash = "test"
+
+    @factory.post_generation
+    def choices(self, create, extracted, **kwargs):
+        from quizzes.banks import _snapshot
+        from quizzes.models import Choice, QuestionRevision
+
+        if not create:
+            return
+        if self.type == "truefalse":
+            texts = ["True", "False"]
+        else:
+            texts = [f"Option {letter}" for letter in "ABCDE"[: 5 if self.type == "multiple" else 4]]
+        choices = Choice.objects.bulk_create(
+            Choice(
+                question=self,
+                key=key,
+                text=text,
+                text_html=text,
+                correct=key <= self.correct_count,
+                why_md=f"Why {text}.",
+                why_html=f"<p>Why {text}.</p>",
+            )
+            for key, text in enumerate(texts, start=1)
+        )
+        QuestionRevision.objects.create(question=self, number=self.revision, snapshot=_snapshot(self, choices))
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
+
+
+# ---------------------------------------------------------------- scenario trainer
+
+from django.utils import timezone  # noqa: E402
+
+
+class TrainerAnswerFactory(factory.django.DjangoModelFactory):
+    """An answered round item (history for the confusion matrix). Pass round=, scenario=, memory=."""
+
+    class Meta:
+        model = "trainer.RoundItem"
+
+    learner = factory.SelfAttribute("round.learner")
+    position = factory.Sequence(lambda n: n + 1)
+    answered_at = factory.LazyFunction(timezone.now)
+    chosen = factory.LazyAttribute(lambda item: item.chosen_key.split("+"))
+    expected_key = factory.LazyAttribute(lambda item: item.scenario.answer_key)
+    chosen_key = factory.LazyAttribute(lambda item: item.scenario.answer_key)
+    correct = factory.LazyAttribute(lambda item: item.chosen_key == item.expected_key)
+    response_ms = 5000

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
+from studyapp.rows import convert
 
 
 class StudyBackend(ModelBackend):
@@ -35,20 +36,10 @@ class StudyBackend(ModelBackend):
         if row is None:
             return None
         fields = User._meta.concrete_fields
-        values = [_convert(connection, field, value) for field, value in zip(fields, row[:-1], strict=True)]
+        values = [convert(field, value) for field, value in zip(fields, row[:-1], strict=True)]
         user = User.from_db(connection.alias, [f.attname for f in fields], values)
         user._is_instructor = bool(row[-1])
         return user if self.user_can_authenticate(user) else None
-
-
-def _convert(conn, field, value):
-    """What the ORM would make of a raw column value (aware datetimes, real booleans on SQLite)."""
-    if value is None:
-        return None
-    expression = field.get_col(field.model._meta.db_table)
-    for converter in conn.ops.get_db_converters(expression) + expression.get_db_converters(conn):
-        value = converter(value, expression, conn)
-    return value
 
 
 class SessionStore(DatabaseSessionStore):

@@ -1,0 +1,54 @@
+import math
+
+from django import forms
+
+from quizzes.exams import attempts, blueprint
+from quizzes.exams.models import ExamAttempt
+from quizzes.models import Service
+
+
+class StartForm(forms.Form):
+    """Start an exam: a preset, or a custom exam (count, time limit or untimed, services, source, pilots)."""
+
+    preset = forms.ChoiceField(choices=ExamAttempt.Preset.choices)
+    count = forms.IntegerField(
+        label="Number of questions", min_value=1, max_value=attempts.MAX_QUESTIONS, required=False, initial=30
+    )
+    minutes = forms.IntegerField(
+        label="Time limit (minutes)", min_value=1, max_value=attempts.MAX_MINUTES, required=False, initial=45
+    )
+    untimed = forms.BooleanField(label="Untimed", required=False)
+    services = forms.MultipleChoiceField(label="Services", required=False, widget=forms.CheckboxSelectMultiple)
+    source = forms.ChoiceField(
+        label="Questions", choices=list(blueprint.SOURCES.items()), initial="all", widget=forms.RadioSelect
+    )
+    pilot = forms.BooleanField(label="Include unscored pilot questions, like the real exam", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].choices = list(Service.objects.core().values_list("key", "name"))
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("preset")
+        if preset == ExamAttempt.Preset.CUSTOM:
+            if not data.get("count"):
+                self.add_error("count", "How many questions? Enter a number from 1 to 100.")
+            if not data.get("untimed") and not data.get("minutes"):
+                self.add_error("minutes", "Enter a time limit in minutes, or tick Untimed.")
+        return data
+
+    def options(self) -> attempts.ExamOptions:
+        data = self.cleaned_data
+        preset = data["preset"]
+        if preset in attempts.PRESETS:
+            base = attempts.PRESETS[preset]
+            count = min(data.get("count") or base["count"], base["count"])  # smaller when the bank is short
+            minutes = math.ceil(base["minutes"] * count / base["count"])  # the same pace as the real exam
+            return attempts.ExamOptions(preset, count, minutes, pilot=bool(data.get("pilot")))
+        if preset == ExamAttempt.Preset.MISSED:
+            return attempts.ExamOptions(preset, data.get("count") or 20, None, source="missed")
+        minutes = None if data.get("untimed") else data["minutes"]
+        return attempts.ExamOptions(
+            preset, data["count"], minutes, list(data.get("services") or []), data["source"], bool(data.get("pilot"))
+        )

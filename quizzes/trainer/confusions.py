@@ -1,0 +1,163 @@
+"""A learner's confusions: right answer x chosen answer, aggregated in the database in one query.
+
+Answers are stored as canonical keys ('api-gateway+lambda'); the database groups the learner's answers
+by (right, chosen) key, which gives a few dozen groups even for thousands of answers, and `cells()`
+splits each group into per-service cells: a service in both is a right answer (the diagonal); a missed
+service is counted against each extra service chosen (or, if nothing extra was chosen, against what
+was chosen).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from quizzes.trainer.models import RoundItem
+
+TOP_CONFUSIONS = 5
+CONFUSED_AT = 2  # a pair confused this often counts as "confused" when choosing scenarios
+
+
+def cells(expected_key: str, chosen_key: str) -> list[tuple[str, str]]:
+    """The (right service, chosen service) cells one answer adds to the matrix."""
+    if not expected_key or not chosen_key:
+        return []
+    expected, chosen = set(expected_key.split("+")), set(chosen_key.split("+"))
+    out = [(key, key) for key in sorted(expected & chosen)]
+    if expected != chosen:
+        rows = sorted(expected - chosen) or sorted(expected)
+        columns = sorted(chosen - expected) or sorted(chosen)
+        out += [(row, column) for row in rows for column in columns]
+    return out
+
+
+@dataclass
+class PairConfusion:
+    first: str  # service keys, in catalogue order when shown
+    second: str
+    first_as_second: int  # times the learner chose `second` when `first` was right
+    second_as_first: int
+
+    @property
+    def total(self) -> int:
+        return self.first_as_second + self.second_as_first
+
+
+@dataclass
+class History:
+    """Counts per (right, chosen) service cell, and per right service how often it was answered right."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    answered: int = 0
+    right: int = 0
+    per_service: dict[str, list[int]] = field(default_factory=dict)  # key -> [times right, times asked]
+
+    @classmethod
+    def for_learner(cls, learner) -> "History":
+        groups = (
+            RoundItem.objects.filter(learner=learner, answered_at__isnull=False)
+            .values_list("expected_key", "chosen_key")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        history = cls()
+        for expected_key, chosen_key, n in groups:
+            history.answered += n
+            history.right += n if expected_key == chosen_key else 0
+            for key in expected_key.split("+"):
+                stats = history.per_service.setdefault(key, [0, 0])
+                stats[1] += n
+                stats[0] += n if expected_key == chosen_key else 0
+            for cell in cells(expected_key, chosen_key):
+                history.counts[cell] = history.counts.get(cell, 0) + n
+        return history
+
+    def weakness(self, key: str) -> float:
+        """Share of wrong answers on scenarios that need this service, smoothed (0.5 with no history)."""
+        right, asked = self.per_service.get(key, (0, 0))
+        return (asked - right + 1) / (asked + 2)
+
+    def pairs(self) -> list[PairConfusion]:
+        """Confused pairs, most frequent first (both directions added up)."""
+        merged: dict[tuple[str, str], PairConfusion] = {}
+        for (expected, chosen), n in self.counts.items():
+            if expected == chosen:
+                continue
+            first, second = sorted((expected, chosen))
+            pair = merged.setdefault((first, second), PairConfusion(first, second, 0, 0))
+            if expected == first:
+                pair.first_as_second += n
+            else:
+                pair.second_as_first += n
+        return sorted(merged.values(), key=lambda p: (-p.total, p.first, p.second))
+
+    def top_pairs(self, limit: int = TOP_CONFUSIONS) -> list[PairConfusion]:
+        return self.pairs()[:limit]
+
+    def confused(self, a: str, b: str) -> bool:
+        return self.counts.get((a, b), 0) + self.counts.get((b, a), 0) >= CONFUSED_AT
+
+
+# ---------------------------------------------------------------- the matrix page
+
+CELL = 34
+LEFT = 120  # room for row labels
+TOP = 110  # room for rotated column labels
+
+
+@dataclass
+class MatrixCell:
+    column: object  # Service
+    count: int
+    diagonal: bool
+    level: int  # 0-5 shade
+    x: int = 0
+    y: int = 0
+
+
+@dataclass
+class MatrixRow:
+    service: object
+    cells: list[MatrixCell]
+    asked: int
+    right: int
+    y: int = 0
+
+    @property
+    def accuracy(self) -> int:
+        return round(100 * self.right / self.asked) if self.asked else 0
+
+
+@dataclass
+class Matrix:
+    rows: list[MatrixRow]
+    columns: list  # Service
+    width: int
+    height: int
+    column_x: list[tuple[object, int]]
+
+
+def build_matrix(history: History, catalogue: list) -> Matrix:
+    """Rows: services that were right answers; columns: every service seen in the learner's answers."""
+    asked = {key for key, _ in history.counts} | set(history.per_service)
+    seen = asked | {key for _, key in history.counts}
+    row_services = [s for s in catalogue if s.key in asked]
+    columns = [s for s in catalogue if s.key in seen]
+    off_diagonal = [n for (e, c), n in history.counts.items() if e != c]
+    peak = max(off_diagonal, default=1)
+    rows = []
+    for r, service in enumerate(row_services):
+        right, total = history.per_service.get(service.key, (0, 0))
+        row_cells = []
+        for c, column in enumerate(columns):
+            n = history.counts.get((service.key, column.key), 0)
+            diagonal = column.key == service.key
+            level = 0 if not n else (5 if diagonal else 1 + min(4, (4 * n) // peak))
+            row_cells.append(MatrixCell(column, n, diagonal, level, LEFT + c * CELL, TOP + r * CELL))
+        rows.append(MatrixRow(service, row_cells, total, right, TOP + r * CELL))
+    return Matrix(
+        rows=rows,
+        columns=columns,
+        width=LEFT + CELL * len(columns) + 10,
+        height=TOP + CELL * len(row_services) + 10,
+        column_x=[(column, LEFT + c * CELL + CELL // 2) for c, column in enumerate(columns)],
+    )

@@ -1,0 +1,169 @@
+"""The "which service fits?" trainer: scenarios and the decision guide (loaded from content/), and each
+learner's rounds, answers and scenario memories.
+
+A round is a server-side list of scenarios at positions; each position carries a one-time token that
+is shown with the question and spent by the answer, so a double submit records nothing twice.
+Answers are never rewritten: the confusion matrix and the drills are computed from them.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from quizzes.models import Service
+from quizzes.scheduling import MemoryState
+
+
+def answer_key(keys) -> str:
+    """The canonical name of an answer (a set of service keys): 'api-gateway+lambda'."""
+    return "+".join(sorted(keys))
+
+
+class ScenarioQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def for_services(self, keys):
+        """Scenarios whose answer includes any of these services."""
+        return self.filter(pk__in=Scenario.services.through.objects.filter(service__key__in=keys).values("scenario"))
+
+
+class Scenario(models.Model):
+    """A realistic situation whose answer is one service (or two used together)."""
+
+    external_id = models.SlugField(max_length=100, unique=True)  # the id in content/scenarios/*.yaml
+    text_md = models.TextField()
+    text_html = models.TextField()
+    highlighted_html = models.TextField()  # the text with its clue phrases in <mark>, shown after answering
+    answer = models.JSONField()  # sorted service keys
+    answer_key = models.CharField(max_length=100)
+    services = models.ManyToManyField(Service, related_name="scenarios")  # the answer, for filtering
+    difficulty = models.PositiveSmallIntegerField()
+    clues = models.JSONField(default=list)
+    why_md = models.TextField()
+    why_html = models.TextField()
+    why_not_md = models.JSONField(default=dict)  # {service key: Markdown}
+    why_not_html = models.JSONField(default=dict)  # {service key: sanitized HTML}
+    source = models.CharField(max_length=200)  # file name, for messages
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)  # False once its file entry is gone but learners answered it
+
+    objects = ScenarioQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class GuideNode(models.Model):
+    """One question of the "which compute service?" decision guide (content/decision-guide.yaml)."""
+
+    key = models.SlugField(max_length=80, unique=True)
+    question = models.TextField()
+    help_html = models.TextField(blank=True)
+    # [{"label", "reason_html", "next": node key or None, "result": [service keys] or None}]
+    options = models.JSONField()
+    is_start = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ScenarioMemory(MemoryState):
+    """One learner's FSRS memory of one scenario: missed scenarios come back when they are due.
+
+    Created (unreviewed, `last_review` empty) when a round first serves the scenario, so answering
+    is a single update; only reviewed memories count as due.
+    """
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scenario_memories")
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="memories")
+    lapses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "scenario"], name="scenariomemory_unique_learner_scenario")
+        ]
+        indexes = [models.Index(fields=["learner", "due"], name="scenariomemory_due")]
+
+    def __str__(self) -> str:
+        return f"scenario memory {self.learner_id}/{self.scenario_id}"
+
+
+class Round(models.Model):
+    """A round of scenarios for one learner; its items say which scenario is at which position."""
+
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", "Practice round"
+        DRILL = "drill", "Drill"
+        LIGHTNING = "lightning", "Lightning round"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trainer_rounds")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
+    focus = models.JSONField(default=list)  # service keys the round is about (empty: every service)
+    note_slug = models.SlugField(max_length=80, blank=True)  # when started from a note
+    size = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()  # set by the server when the round is created
+    finished_at = models.DateTimeField(null=True, blank=True)  # set by the server with the last answer
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "kind", "finished_at"], name="round_learner_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def duration_text(self) -> str:
+        """The round's time as the server measured it: "1 min 05 s"."""
+        if self.duration_ms is None:
+            return ""
+        seconds = round(self.duration_ms / 1000)
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class RoundItem(models.Model):
+    """A scenario at one position of a round, and the learner's answer to it (written once)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="items")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trainer_answers")
+    position = models.PositiveSmallIntegerField()  # 1-based
+    scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="round_items")
+    memory = models.ForeignKey(ScenarioMemory, on_delete=models.CASCADE, related_name="round_items")
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    chosen = models.JSONField(null=True, blank=True)  # sorted service keys the learner picked
+    chosen_key = models.CharField(max_length=200, blank=True)
+    expected_key = models.CharField(max_length=100, blank=True)  # the right answer when it was answered
+    correct = models.BooleanField(null=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)  # measured by the server
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "position"], name="roundit_unique_position")]
+        indexes = [models.Index(fields=["learner", "answered_at"], name="roundit_learner_answered")]
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"round {self.round_id} #{self.position}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

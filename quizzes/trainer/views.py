@@ -1,0 +1,251 @@
+"""Scenario trainer views: thin wrappers over quizzes.trainer.rounds, confusions and guide.
+
+Every page works without JavaScript (full pages, POST then redirect); with htmx the answer's feedback
+and the next question swap into #round.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from quizzes.models import Service
+from quizzes.trainer import guide as decision_guide
+from quizzes.trainer import rounds
+from quizzes.trainer.confusions import History, build_matrix
+from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+from studyapp.pagecache import stored_page
+
+
+# Who trains: for now the logged-in user (anonymous visitors are sent to log in). Guest learners will be
+# created here later, so every trainer view goes through learner_for() and nothing else.
+def learner_for(request: HttpRequest):
+    """The learner the request acts for, or None when there is none (the view then asks to log in)."""
+    return request.user if request.user.is_authenticated else None
+
+
+def learner_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        learner = learner_for(request)
+        if learner is None:
+            return redirect_to_login(request.get_full_path())
+        request.learner = learner
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _catalogue() -> list[Service]:
+    return list(Service.objects.only("key", "name", "short", "core", "use_when", "note_slug", "order"))
+
+
+def _get_round_for_learner(learner, round_id: int) -> Round:
+    round_ = Round.objects.filter(pk=round_id, learner=learner).first()
+    if round_ is None:
+        raise Http404("No such round.")
+    return round_
+
+
+def _get_item_for_learner(learner, round_id: int, token: str) -> RoundItem:
+    """The item a one-time token was issued for: 404 for another learner's round, 400 for a foreign token."""
+    item = rounds.items_with_context().filter(round_id=round_id, round__learner=learner, token=token).first()
+    if item is None:
+        _get_round_for_learner(learner, round_id)
+        raise BadRequest("This answer does not belong to a question of this round. Reload the round and try again.")
+    return item
+
+
+def _focus(request: HttpRequest, params, catalogue: list[Service]) -> rounds.Focus:
+    try:
+        return rounds.resolve_focus(params.getlist("service"), params.get("note", ""), {s.key: s for s in catalogue})
+    except rounds.BadInput as error:
+        raise BadRequest(str(error)) from None
+
+
+@require_GET
+@learner_required
+def index(request: HttpRequest) -> HttpResponse:
+    learner = request.learner
+    catalogue = _catalogue()
+    focus = _focus(request, request.GET, catalogue)
+    now = timezone.now()
+    context = {
+        "focus": focus,
+        "catalogue": catalogue,
+        "due": ScenarioMemory.objects.filter(learner=learner, last_review__isnull=False, due__lte=now).count(),
+        "unfinished": Round.objects.filter(learner=learner, finished_at__isnull=True).order_by("-started_at").first(),
+        "recent": Round.objects.filter(learner=learner, finished_at__isnull=False).order_by("-finished_at")[:5],
+        "best_times": rounds.best_lightning_times(learner.pk),
+        "kinds": Round.Kind,
+    }
+    return render(request, "trainer/index.html", context)
+
+
+@require_POST
+@learner_required
+def start(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", Round.Kind.PRACTICE)
+    if kind not in Round.Kind.values:
+        raise BadRequest(f"Unknown kind of round “{kind}”.")
+    focus = _focus(request, request.POST, _catalogue())
+    if kind == Round.Kind.DRILL and (focus.note or len(focus.services) == 1):
+        messages.error(request, "A drill needs two different services: choose a pair.")
+        return redirect(reverse("trainer:index") + _query(focus))
+    try:
+        round_ = rounds.start_round(request.learner, kind, focus, timezone.now())
+    except rounds.NothingToTrain as error:
+        messages.info(request, str(error))
+        return redirect(reverse("trainer:index") + _query(focus))
+    return HttpResponseRedirect(reverse("trainer:round", args=[round_.pk]), status=303)
+
+
+def _query(focus: rounds.Focus) -> str:
+    if focus.note:
+        return f"?note={focus.note}"
+    return "?" + "&".join(f"service={key}" for key in focus.services) if focus.services else ""
+
+
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+@learner_required
+def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = _get_round_for_learner(request.learner, round_id)
+    catalogue = _catalogue()
+    context = _round_context(round_, catalogue)
+    if round_.is_finished:
+        context.update(_summary_context(rounds.summarize(round_), {s.key: s for s in catalogue}))
+    else:
+        context["item"] = round_.items.filter(answered_at__isnull=True).select_related("scenario").first()
+    return render(request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context)
+
+
+@require_POST
+@learner_required
+def answer(request: HttpRequest, round_id: int) -> HttpResponse:
+    item = _get_item_for_learner(request.learner, round_id, request.POST.get("token", ""))
+    catalogue = _catalogue()
+    by_key = {service.key: service for service in catalogue}
+    chosen = list(dict.fromkeys(request.POST.getlist("service")))
+    unknown = [key for key in chosen if key not in by_key]
+    if unknown:
+        raise BadRequest(f"Unknown service “{unknown[0]}”. Choose from the services shown.")
+    if not item.is_answered and not 1 <= len(chosen) <= 2:
+        problem = "Choose a service first." if not chosen else "Choose at most two services."
+        context = {**_round_context(item.round, catalogue), "item": item, "problem": problem, "chosen": chosen}
+        status = 200 if request.htmx else 422
+        return render(
+            request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context, status=status
+        )
+    item = rounds.record_answer(item, chosen, timezone.now())
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("trainer:feedback", args=[round_id, item.position]), status=303)
+    return render(request, "trainer/round.html#round", _feedback_context(item, by_key, catalogue))
+
+
+@require_GET
+@never_cache
+@learner_required
+def feedback(request: HttpRequest, round_id: int, position: int) -> HttpResponse:
+    """The feedback of an answered question (where the no-JavaScript answer lands)."""
+    round_ = _get_round_for_learner(request.learner, round_id)
+    item = round_.items.filter(position=position).select_related("scenario").first()
+    if item is None:
+        raise Http404("No such question in this round.")
+    if not item.is_answered:
+        return redirect("trainer:round", round_.pk)
+    item.round = round_
+    catalogue = _catalogue()
+    return render(request, "trainer/round.html", _feedback_context(item, {s.key: s for s in catalogue}, catalogue))
+
+
+def _round_context(round_: Round, catalogue: list[Service]) -> dict:
+    names = {service.key: service.name for service in catalogue}
+    return {
+        "round": round_,
+        "catalogue": catalogue,
+        "focus_label": " and ".join(names.get(key, key) for key in round_.focus) or "every service",
+        "elapsed_s": int((timezone.now() - round_.started_at).total_seconds()),
+    }
+
+
+def _summary_context(summary: rounds.Summary, by_key: dict) -> dict:
+    def names(keys) -> str:
+        return " + ".join(by_key[key].name if key in by_key else key for key in keys or [])
+
+    return {
+        "summary": summary,
+        "pairs": [{"right": by_key.get(e), "chosen": by_key.get(c), "times": n} for e, c, n in summary.pairs],
+        "answers": [
+            {"item": item, "right": names(item.scenario.answer), "chosen": names(item.chosen)} for item in summary.items
+        ],
+    }
+
+
+def _feedback_context(item: RoundItem, by_key: dict, catalogue: list[Service]) -> dict:
+    scenario = item.scenario
+    chosen = item.chosen or []
+    wrong = [
+        {"service": by_key[key], "why_not_html": scenario.why_not_html.get(key)}
+        for key in chosen
+        if key not in scenario.answer and key in by_key
+    ]
+    others = [
+        {"service": by_key[key], "why_not_html": html}
+        for key, html in scenario.why_not_html.items()
+        if key not in chosen and key in by_key
+    ]
+    return {
+        **_round_context(item.round, catalogue),
+        "answered": item,
+        "is_last": item.position == item.round.size,
+        "partly_right": not item.correct and bool(set(chosen) & set(scenario.answer)),
+        "scenario": scenario,
+        "right_services": [by_key[key] for key in scenario.answer if key in by_key],
+        "missed": [by_key[key] for key in scenario.answer if key not in chosen and key in by_key],
+        "wrong_choices": wrong,
+        "other_reasons": others,
+        "chosen_services": [by_key[key] for key in chosen if key in by_key],
+    }
+
+
+@require_GET
+@learner_required
+def confusions(request: HttpRequest) -> HttpResponse:
+    history = History.for_learner(request.learner)
+    catalogue = _catalogue()
+    by_key = {service.key: service for service in catalogue}
+    top = [
+        {"pair": pair, "first": by_key.get(pair.first), "second": by_key.get(pair.second)}
+        for pair in history.top_pairs()
+        if pair.first in by_key and pair.second in by_key
+    ]
+    matrix = build_matrix(history, catalogue)
+    context = {"history": history, "matrix": matrix, "top": top}
+    return render(request, "trainer/confusions.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@stored_page
+def guide(request: HttpRequest) -> HttpResponse:
+    """The public decision guide, one question at a time; the path is in the URL, so every step is a link."""
+    try:
+        walk = decision_guide.walk(request.GET.get("path", ""))
+    except rounds.BadInput as error:
+        raise BadRequest(str(error)) from None
+    result = list(Service.objects.filter(key__in=walk.result)) if walk.result else []
+    result.sort(key=lambda service: walk.result.index(service.key))
+    context = {"walk": walk, "result": result, **request.page_cache_context}
+    if walk.result:
+        context["drill_query"] = "&".join(f"service={service.key}" for service in result)
+    return render(request, "trainer/guide.html#guide" if request.htmx else "trainer/guide.html", context)

@@ -1,0 +1,136 @@
+"""A whole study session with the keyboard only, htmx swaps and axe on every state of the page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from quizzes.models import Flag, QuestionMemory, ReviewLog
+from quizzes.scheduling import State
+from tests.factories import PASSWORD, QuestionFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, username: str) -> None:
+    UserFactory(username=username)
+    page.goto(live_server.url + "/accounts/login/?next=/study/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Study", exact=True)).to_be_visible()
+
+
+def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, live_server, assert_accessible):
+    first = QuestionFactory(position=1, stem_md="First question?", stem_html="<p>First question?</p>")
+    second = QuestionFactory(
+        position=2, type="multiple", stem_md="Second question?", stem_html="<p>Second question? (Select TWO.)</p>"
+    )
+    third = QuestionFactory(position=3, stem_md="Third question?", stem_html="<p>Third question?</p>")
+    log_in(page, live_server, "keys")
+    assert_accessible(page)
+    card = page.locator("#card")
+
+    # First question, answered wrong with "2" then Enter: recorded as Again, feedback swapped in.
+    expect(card).to_contain_text("First question?")
+    wrong_position = next(
+        index for index, text in enumerate(card.locator(".choice-text").all_inner_texts()) if text != "Option A"
+    )
+    page.keyboard.press(str(wrong_position + 1))
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("heading", name="Not quite")).to_be_visible()
+    expect(card).to_contain_text("Why Option A.")
+    assert_accessible(page)
+    assert ReviewLog.objects.get().rating == 1
+
+    # "u" undoes it: the question is new again and comes back.
+    page.keyboard.press("u")
+    expect(page.get_by_text("Undone: your last rating was removed")).to_be_visible()
+    assert not ReviewLog.objects.exists()
+    expect(card).to_contain_text("First question?")
+
+    # Right this time (letters work too), then Space rates Good.
+    right_letter = "abcd"[card.locator(".choice-text").all_inner_texts().index("Option A")]
+    page.keyboard.press(right_letter)
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("heading", name="Correct")).to_be_visible()
+    expect(card.get_by_role("button", name="Good")).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press(" ")
+    expect(card).to_contain_text("Second question?")
+    log = ReviewLog.objects.get()
+    assert (log.rating, log.correct, log.memory.question) == (3, True, first)
+
+    # The help overlay opens with "?" and closes with Escape.
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Multiple response: pick both right options with digits, Enter, then "4" rates Easy.
+    texts = card.locator(".choice-text").all_inner_texts()
+    page.keyboard.press(str(texts.index("Option A") + 1))
+    page.keyboard.press(str(texts.index("Option B") + 1))
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("heading", name="Correct")).to_be_visible()
+    page.keyboard.press("4")
+    expect(card).to_contain_text("Third question?")
+    assert QuestionMemory.objects.get(question=second).state == State.Review
+
+    # "f" opens the report form with the focus in it; the report is sent without leaving the question.
+    page.keyboard.press("f")
+    comment = card.get_by_label("What is wrong with it?")
+    expect(comment).to_be_focused()
+    comment.fill("Option C is also right because of reserved concurrency.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(card.get_by_text("Thank you: an instructor will look at this question.")).to_be_visible()
+    assert Flag.objects.get().question == third
+
+    # "Shift+B" buries it while answering. Nothing else is due, so, like Anki, the first question's
+    # 10-minute learning step is brought forward; "s" suspends it and the session is done for today.
+    page.keyboard.press("Shift+B")
+    expect(card).to_contain_text("First question?")
+    assert QuestionMemory.objects.get(question=third).buried_until is not None
+    page.keyboard.press("s")
+    expect(page.get_by_role("heading", name="Done for today")).to_be_visible()
+    assert QuestionMemory.objects.get(question=first).suspended
+    assert_accessible(page)
+
+
+def test_the_session_works_without_javascript(browser, live_server):
+    QuestionFactory(stem_md="No script?", stem_html="<p>No script?</p>")
+    UserFactory(username="noscript")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/?next=/study/")
+    page.get_by_label("Username").fill("noscript")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Option A").click()
+    page.get_by_role("button", name="Submit answer").click()
+    expect(page.get_by_role("heading", name="Correct")).to_be_visible()
+    page.get_by_role("button", name="Good").click()
+    expect(page.get_by_text("Today: 1 done")).to_be_visible()  # its 10-minute step is brought forward
+    page.get_by_role("button", name="Suspend").click()
+    expect(page.get_by_role("heading", name="Done for today")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_study_page_is_accessible_in_both_themes_and_fits_360_pixels(
+    browser, live_server, assert_accessible, scheme
+):
+    QuestionFactory(type="multiple")
+    UserFactory(username=f"themes-{scheme}")
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/?next=/study/")
+    page.get_by_label("Username").fill(f"themes-{scheme}")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#card")).to_be_visible()
+    assert_accessible(page)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    context.close()

@@ -1,0 +1,225 @@
+"""Question banks: the content in content/banks/ is valid and complete, and the loader is strict and idempotent."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from quizzes.banks import References, load_banks, parse_bank_text
+from quizzes.models import Bank, Choice, Question, QuestionMemory, QuestionRevision, Service
+from studyapp.notes.models import Note
+
+pytestmark = pytest.mark.django_db
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+REFS = References(services={"lambda", "ecs", "batch"}, notes={"lambda-configuration": {"timeout"}, "ecs": set()})
+
+QUESTION = """\
+bank:
+  slug: tiny
+  title: Tiny bank
+  description: For tests.
+questions:
+  - id: lambda-timeout
+    type: single
+    stem: |
+      How long can one Lambda invocation run at most?
+    choices:
+      - text: 15 minutes
+        correct: true
+        why: The maximum timeout is 900 seconds.
+      - text: 5 minutes
+        correct: false
+        why: That was the limit before 2018.
+      - text: 1 hour
+        correct: false
+        why: Too long.
+      - text: 24 hours
+        correct: false
+        why: Far too long; that is AWS Batch territory.
+    explanation: Lambda functions time out after at most **15 minutes**.
+    services: [lambda]
+    domain: cloud-technology
+    difficulty: 1
+    note: lambda-configuration#timeout
+"""
+
+
+@pytest.fixture
+def content(tmp_path) -> Path:
+    """A private copy of content/ that a test may change."""
+    return Path(shutil.copytree(CONTENT, tmp_path / "content"))
+
+
+@pytest.fixture
+def loaded():
+    call_command("load_content", verbosity=0)
+
+
+def test_the_content_banks_load_with_at_least_150_questions_and_30_percent_multiple_response(loaded):
+    questions = Question.objects.active()
+    assert questions.count() >= 150
+    assert questions.filter(type="multiple").count() / questions.count() >= 0.30
+    assert Bank.objects.get(slug="clf-c02-compute").questions.count() == questions.count()
+
+
+def test_every_core_service_and_every_note_has_questions(loaded):
+    for service in Service.objects.core():
+        assert service.questions.exists(), f"no question covers {service.key}"
+    for note in Note.objects.all():
+        assert Question.objects.filter(note_slug=note.slug).exists(), f"no question points to note {note.slug}"
+
+
+def test_every_note_link_of_every_question_resolves(loaded, client):
+    notes = {note.slug: note for note in Note.objects.all()}
+    for question in Question.objects.all():
+        assert question.note_slug in notes, question.external_id
+        if question.note_anchor:
+            assert f'id="{question.note_anchor}"' in notes[question.note_slug].body_html, question.external_id
+    for slug in {q.note_slug for q in Question.objects.all()}:
+        assert client.get(f"/notes/{slug}/").status_code == 200
+
+
+def test_every_question_keeps_the_exam_rules(loaded):
+    for question in Question.objects.prefetch_related("choices"):
+        choices = list(question.choices.all())
+        correct = sum(c.correct for c in choices)
+        assert all(c.why_html for c in choices) and question.explanation_html
+        if question.type == "single":
+            assert len(choices) >= 4 and correct == 1
+        elif question.type == "multiple":
+            assert len(choices) >= 5 and correct >= 2 and "(Select " in question.stem_md
+        else:
+            assert [c.text for c in choices] == ["True", "False"] and correct == 1
+        assert not any("of the above" in c.text.lower() for c in choices)
+
+
+def test_loading_twice_changes_nothing(loaded):
+    revisions = QuestionRevision.objects.count()
+    counts = load_banks(CONTENT)
+    assert not any(counts.values()), counts
+    assert QuestionRevision.objects.count() == revisions
+
+
+def test_a_bank_file_parses_into_validated_questions_with_lines():
+    parsed = parse_bank_text(QUESTION, "tiny.yaml", REFS)
+    assert parsed.errors == []
+    question = parsed.questions[0]
+    assert (question.external_id, question.line, question.note_slug, question.note_anchor) == (
+        "lambda-timeout",
+        6,
+        "lambda-configuration",
+        "timeout",
+    )
+    assert [c.correct for c in question.choices] == [True, False, False, False]
+
+
+BROKEN = [
+    ("    type: single", "    type: essay", "'type' must be one of"),
+    (
+        "        correct: false\n        why: That was",
+        "        correct: true\n        why: That was",
+        "exactly 1 correct",
+    ),
+    ("    services: [lambda]", "    services: [lambda, eks]", "unknown service key(s) eks"),
+    ("    note: lambda-configuration#timeout", "    note: no-such-note", "no note with slug 'no-such-note'"),
+    ("    note: lambda-configuration#timeout", "    note: lambda-configuration#memory", "no heading with anchor"),
+    ("    difficulty: 1", "    difficulty: 5", "'difficulty' must be 1, 2 or 3"),
+    ("    domain: cloud-technology", "    domain: cloud-technology\n    explaination: oops", "unknown field(s)"),
+    ("      - text: 24 hours", "      - text: All of the above", "no 'all/none of the above'"),
+    ("        why: Too long.", "        why: ''", "needs 'why'"),
+    ("  - id: lambda-timeout", "  - id: Lambda Timeout", "lowercase-with-dashes"),
+    ("    explanation: Lambda", "    explanation: [Lambda", "invalid YAML"),
+]
+
+
+@pytest.mark.parametrize("old, new, reason", BROKEN, ids=[b[2] for b in BROKEN])
+def test_a_broken_question_is_refused_with_its_line_and_reason(old, new, reason):
+    assert old in QUESTION
+    parsed = parse_bank_text(QUESTION.replace(old, new, 1), "tiny.yaml", REFS)
+    assert parsed.errors, reason
+    error = parsed.errors[0]
+    assert reason in error.reason
+    assert error.line is not None and str(error).startswith("tiny.yaml:")
+
+
+def test_a_multiple_response_stem_must_say_how_many_to_select():
+    text = (
+        QUESTION.replace("type: single", "type: multiple")
+        .replace("        correct: false\n        why: That was", "        correct: true\n        why: That was")
+        .replace(
+            "      - text: 24 hours",
+            "      - text: 2 hours\n        correct: false\n        why: No.\n      - text: 24 hours",
+        )
+    )
+    parsed = parse_bank_text(text, "tiny.yaml", REFS)
+    assert "must end with '(Select TWO.)'" in parsed.errors[0].reason
+    fixed = text.replace("run at most?", "run at most? (Select TWO.)")
+    assert parse_bank_text(fixed, "tiny.yaml", REFS).errors == []
+
+
+def test_a_true_false_question_needs_quoted_true_and_false():
+    text = QUESTION.replace("type: single", "type: truefalse")
+    start = text.index("    choices:")
+    end = text.index("    explanation:")
+    choices = (
+        "    choices:\n      - text: True\n        correct: true\n        why: Yes.\n"
+        "      - text: False\n        correct: false\n        why: No.\n"
+    )
+    parsed = parse_bank_text(text[:start] + choices + text[end:], "tiny.yaml", REFS)
+    assert 'must be quoted ("True", "False")' in parsed.errors[0].reason
+
+
+def test_the_parser_reports_every_broken_question_not_only_the_first():
+    second = QUESTION.split("questions:\n")[1].replace("lambda-timeout", "second").replace("[lambda]", "[nope]")
+    text = QUESTION.replace("difficulty: 1", "difficulty: 9") + second
+    parsed = parse_bank_text(text, "tiny.yaml", REFS)
+    assert len(parsed.errors) == 2
+
+
+def test_a_bad_bank_file_stops_load_content_and_changes_nothing(content, loaded):
+    path = content / "banks" / "compute-serverless.yaml"
+    path.write_text(path.read_text().replace("difficulty: 1", "difficulty: 7", 1))
+    before = Question.objects.count(), QuestionRevision.objects.count()
+    with pytest.raises(
+        CommandError, match=r"compute-serverless.yaml:\d+: question '.+': 'difficulty' must be 1, 2 or 3"
+    ):
+        call_command("load_content", dir=str(content), verbosity=0)
+    assert (Question.objects.count(), QuestionRevision.objects.count()) == before
+
+
+def test_an_edited_question_gets_a_new_revision_and_keeps_the_old_one(content, loaded):
+    question = Question.objects.get(external_id="docker-works-everywhere")
+    path = content / "banks" / "compute-containers.yaml"
+    path.write_text(path.read_text().replace("fails on the test\n      servers", "breaks on the test\n      servers"))
+    counts = load_banks(content)
+    assert counts["questions updated"] == 1 and counts["questions created"] == 0
+    question.refresh_from_db()
+    assert question.revision == 2 and "breaks on the test" in question.stem_html
+    old = QuestionRevision.objects.get(question=question, number=1)
+    assert "fails on the test" in old.snapshot["stem_html"]
+
+
+def test_a_removed_question_is_retired_if_studied_and_deleted_if_not(content, loaded, learner):
+    studied = Question.objects.get(external_id="docker-works-everywhere")
+    QuestionMemory.objects.create(learner=learner, question=studied, due=studied.revisions.get().created_at)
+    path = content / "banks" / "compute-containers.yaml"
+    text = path.read_text()
+    for qid in ("docker-works-everywhere", "docker-containers-vs-vms-kernel"):
+        start = text.index(f"  - id: {qid}\n")
+        end = text.index("  - id: ", start + 10)
+        text = text[:start] + text[end:]
+    path.write_text(text)
+    counts = load_banks(content)
+    assert (counts["questions retired"], counts["questions removed"]) == (1, 1)
+    studied.refresh_from_db()
+    assert studied.is_active is False
+    assert not Question.objects.filter(external_id="docker-containers-vs-vms-kernel").exists()
+    assert Choice.objects.filter(question=studied).exists()  # history still has its question
+
+
+def test_two_files_may_not_reuse_a_question_id_in_one_bank(content, loaded):
+    path = content / "banks" / "compute-serverless.yaml"
+    path.write_text(path.read_text().replace("  - id: serverless-meaning", "  - id: docker-works-everywhere", 1))
+    with pytest.raises(CommandError, match="already used in bank 'clf-c02-compute'"):
+        call_command("load_content", dir=str(content), verbosity=0)

@@ -1,0 +1,185 @@
+"""Undo, bury, suspend and flag, through the real URLs."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
+from quizzes.scheduling import State
+from tests.factories import QuestionFactory
+from tests.studying import Clock, answer, open_study, rate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_for(client, learner):
+    client.force_login(learner)
+    return client
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch, timezone.now().replace(microsecond=0))
+
+
+def review_memory(learner, question, now):
+    return QuestionMemory.objects.create(
+        learner=learner, question=question, state=State.Review, step=None, stability=12.5, difficulty=4.25,
+        due=now - timedelta(hours=2), last_review=now - timedelta(days=12), introduced_at=now - timedelta(days=30),
+        reps=3, version=3,
+    )  # fmt: skip
+
+
+def test_undo_restores_the_previous_memory_exactly_and_removes_the_log_entry(client_for, learner, clock):
+    question = QuestionFactory()
+    memory = review_memory(learner, question, clock.now)
+    before = {f: getattr(memory, f) for f in ("state", "step", "stability", "difficulty", "due", "last_review", "reps")}
+    shown = open_study(client_for)
+    response = rate(client_for, answer(client_for, shown, shown.right()), 3)
+    log = ReviewLog.objects.get()
+    assert "Undo last rating" in client_for.get(response["Location"]).content.decode()
+
+    response = client_for.post("/study/undo/", {"log": log.pk})
+    assert response.status_code == 303
+    memory.refresh_from_db()
+    assert {f: getattr(memory, f) for f in before} == before
+    assert not ReviewLog.objects.exists()
+    assert open_study(client_for).question == question  # due again, as before the rating
+
+
+def test_undoing_a_first_answer_makes_the_question_new_again(client_for, learner):
+    question = QuestionFactory()
+    shown = open_study(client_for)
+    answer(client_for, shown, shown.wrong())
+    client_for.post("/study/undo/", {"log": ReviewLog.objects.get().pk})
+    memory = QuestionMemory.objects.get(learner=learner, question=question)
+    assert memory.last_review is None and memory.introduced_at is None and memory.failures == 0
+    assert "Today: 0 done · 1 to go" in open_study(client_for).html
+
+
+def test_a_second_press_of_undo_changes_nothing_more(client_for, learner):
+    QuestionFactory(position=1)
+    QuestionFactory(position=2)
+    for _ in range(2):
+        shown = open_study(client_for)
+        answer(client_for, shown, shown.wrong())
+    last = ReviewLog.objects.latest("pk")
+    client_for.post("/study/undo/", {"log": last.pk})
+    response = client_for.post("/study/undo/", {"log": last.pk})
+    assert response.status_code == 303
+    assert ReviewLog.objects.count() == 1
+
+
+def test_only_the_most_recent_rating_can_be_undone(client_for):
+    QuestionFactory(position=1)
+    QuestionFactory(position=2)
+    for _ in range(2):
+        shown = open_study(client_for)
+        answer(client_for, shown, shown.wrong())
+    first = ReviewLog.objects.earliest("pk")
+    response = client_for.post("/study/undo/", {"log": first.pk})
+    assert response.status_code == 400
+    assert b"Only your most recent rating can be undone." in response.content
+    assert ReviewLog.objects.count() == 2
+
+
+def test_it_hides_other_learners_ratings_from_undo(client, learner, other_learner):
+    QuestionFactory()
+    client.force_login(other_learner)
+    shown = open_study(client)
+    answer(client, shown, shown.wrong())
+    theirs = ReviewLog.objects.get()
+    client.force_login(learner)
+    assert client.post("/study/undo/", {"log": theirs.pk}).status_code == 404
+    assert ReviewLog.objects.filter(pk=theirs.pk).exists()
+
+
+def test_bury_hides_the_question_until_the_next_study_day(client_for, learner, clock):
+    LearnerSettings.objects.create(learner=learner, day_start_hour=4)
+    question = QuestionFactory(position=1)
+    QuestionFactory(position=2)
+    shown = open_study(client_for)
+    response = client_for.post(f"/study/questions/{question.pk}/bury/")
+    assert response.status_code == 303
+    memory = QuestionMemory.objects.get(learner=learner, question=question)
+    assert memory.buried_until == LearnerSettings.objects.get().study_day(clock.now).end
+    assert open_study(client_for).question != question
+    assert shown.question == question
+    clock.now = memory.buried_until + timedelta(minutes=1)
+    assert open_study(client_for).question == question
+
+
+def test_suspend_takes_the_question_out_of_the_queue(client_for, learner):
+    question = QuestionFactory()
+    response = client_for.post(f"/study/questions/{question.pk}/suspend/")
+    assert response.status_code == 303
+    assert "Suspended: this question will not be shown again" in client_for.get(response["Location"]).content.decode()
+    assert QuestionMemory.objects.get(learner=learner, question=question).suspended
+    assert "Done for today" in open_study(client_for).html
+
+
+def test_suspending_keeps_what_the_learner_already_knows(client_for, learner, clock):
+    question = QuestionFactory()
+    memory = review_memory(learner, question, clock.now)
+    client_for.post(f"/study/questions/{question.pk}/suspend/")
+    memory.refresh_from_db()
+    assert memory.suspended and memory.stability == 12.5 and memory.reps == 3
+
+
+def test_flag_sends_the_comment_and_the_revision_seen_to_the_instructors(client_for, learner):
+    question = QuestionFactory(revision=3)
+    response = client_for.post(f"/study/questions/{question.pk}/flag/", {"comment": "The answer is wrong because…"})
+    assert response.status_code == 303
+    flag = Flag.objects.get()
+    assert (flag.learner, flag.question, flag.revision, flag.comment) == (
+        learner,
+        question,
+        3,
+        "The answer is wrong because…",
+    )
+
+
+def test_a_second_flag_updates_the_learners_open_report(client_for):
+    question = QuestionFactory()
+    client_for.post(f"/study/questions/{question.pk}/flag/", {"comment": "First thought"})
+    client_for.post(f"/study/questions/{question.pk}/flag/", {"comment": "Better explanation"})
+    assert list(Flag.objects.values_list("comment", flat=True)) == ["Better explanation"]
+
+
+def test_an_empty_flag_asks_for_a_comment(client_for):
+    question = QuestionFactory()
+    response = client_for.post(f"/study/questions/{question.pk}/flag/", {"comment": "   "})
+    assert response.status_code == 400
+    assert b"Say what is wrong with the question" in response.content
+    assert not Flag.objects.exists()
+
+
+def test_an_overlong_flag_comes_back_with_the_comment_intact(client_for):
+    question = QuestionFactory()
+    comment = "x" * 2001
+    response = client_for.post(
+        f"/study/questions/{question.pk}/flag/", {"comment": comment}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "under 2,000 characters" in html and comment in html and "<html" not in html
+
+
+def test_flag_with_htmx_answers_with_a_thank_you_in_place(client_for):
+    question = QuestionFactory()
+    response = client_for.post(
+        f"/study/questions/{question.pk}/flag/", {"comment": "Typo in option B"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<details id="flag-{question.pk}"') and "Thank you" in html
+
+
+@pytest.mark.parametrize("action", ["bury", "suspend", "flag"])
+def test_actions_on_a_question_that_does_not_exist_are_404(client_for, action):
+    assert client_for.post(f"/study/questions/999999/{action}/", {"comment": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/study/answer/", "/study/rate/", "/study/undo/", "/study/questions/1/bury/"])
+def test_state_changes_refuse_get(client_for, url):
+    assert client_for.get(url).status_code == 405
