@@ -22,14 +22,15 @@ from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 from studyapp.pagecache import stored_page
 
 
-# Who trains: for now the logged-in user (anonymous visitors are sent to log in). Guest learners will be
-# created here later, so every trainer view goes through learner_for() and nothing else.
+# Who trains: the signed-in user or the browser's guest. Pages that only read never create a guest;
+# starting a round (the first thing that stores anything) does, through learner_for_write.
 def learner_for(request: HttpRequest):
     """The learner the request acts for, or None when there is none (the view then asks to log in)."""
-    return request.user if request.user.is_authenticated else None
+    return learner_or_none(request)
 
 
 def learner_required(view):
@@ -72,27 +73,28 @@ def _focus(request: HttpRequest, params, catalogue: list[Service]) -> rounds.Foc
 
 
 @require_GET
-@learner_required
 def index(request: HttpRequest) -> HttpResponse:
-    learner = request.learner
+    learner = learner_for(request)
     catalogue = _catalogue()
     focus = _focus(request, request.GET, catalogue)
     now = timezone.now()
-    context = {
-        "focus": focus,
-        "catalogue": catalogue,
-        "due": ScenarioMemory.objects.filter(learner=learner, last_review__isnull=False, due__lte=now).count(),
-        "unfinished": Round.objects.filter(learner=learner, finished_at__isnull=True).order_by("-started_at").first(),
-        "recent": Round.objects.filter(learner=learner, finished_at__isnull=False).order_by("-finished_at")[:5],
-        "best_times": rounds.best_lightning_times(learner.pk),
-        "kinds": Round.Kind,
-    }
+    context = {"focus": focus, "catalogue": catalogue, "kinds": Round.Kind, "due": 0, "best_times": []}
+    if learner is not None:  # a first-time visitor sees the same page; nothing is stored until they start
+        context.update(
+            due=ScenarioMemory.objects.filter(learner=learner, last_review__isnull=False, due__lte=now).count(),
+            unfinished=Round.objects.filter(learner=learner, finished_at__isnull=True).order_by("-started_at").first(),
+            recent=Round.objects.filter(learner=learner, finished_at__isnull=False).order_by("-finished_at")[:5],
+            best_times=rounds.best_lightning_times(learner.pk),
+        )
     return render(request, "trainer/index.html", context)
 
 
 @require_POST
-@learner_required
 def start(request: HttpRequest) -> HttpResponse:
+    try:
+        request.learner = learner_for_write(request)
+    except GuestLimitReached as error:
+        return render(request, "429.html", {"reason": error.message}, status=429)
     kind = request.POST.get("kind", Round.Kind.PRACTICE)
     if kind not in Round.Kind.values:
         raise BadRequest(f"Unknown kind of round “{kind}”.")
