@@ -140,3 +140,75 @@ RECORDED: list[tuple[int, int]] = []
 
 def record_merge(guest, account):
     RECORDED.append((guest.pk, account.pk))
+
+
+def test_merging_keeps_every_log_takes_the_newer_memory_and_moves_exam_attempts(client, learner, monkeypatch):
+    from datetime import timedelta
+
+    from django.test import Client
+
+    from quizzes.exams.models import ExamAttempt
+    from quizzes.models import QuestionMemory, ReviewLog
+    from tests.factories import QuestionFactory
+    from tests.studying import Clock, answer, open_study
+
+    clock = Clock(monkeypatch, timezone.now())
+    question = QuestionFactory(position=0)
+    QuestionFactory(position=1)
+    account_client = Client()
+    account_client.force_login(learner)
+    shown = open_study(account_client)
+    assert shown.question == question
+    answer(account_client, shown, shown.wrong())  # the account's review: Again, an hour ago
+
+    clock.advance(hours=1)
+    guest = become_guest(client)
+    shown = open_study(client)
+    assert shown.question == question
+    answer(client, shown, shown.wrong())  # the guest's review of the same question, now
+    guest_memory = QuestionMemory.objects.get(learner=guest)
+    client.post("/exam/start", {"preset": "custom", "count": "2", "untimed": "on", "source": "all"})
+    assert ExamAttempt.objects.get().learner == guest
+
+    client.post("/accounts/login/", {"username": learner.username, "password": PASSWORD})
+    client.post("/accounts/merge/", {"choice": "merge"})
+
+    memory = QuestionMemory.objects.get(learner=learner, question=question)
+    assert memory.last_review == guest_memory.last_review == clock.now
+    assert memory.due == guest_memory.due
+    logs = ReviewLog.objects.filter(learner=learner)
+    assert logs.count() == 2 and set(logs.values_list("memory", flat=True)) == {memory.pk}
+    assert len(set(logs.values_list("seq", flat=True))) == 2
+    assert ExamAttempt.objects.get().learner == learner
+    assert not User.objects.filter(pk=guest.pk).exists()
+    assert clock.now - memory.last_review < timedelta(seconds=1)
+
+
+def test_merging_moves_trainer_rounds_and_keeps_the_newer_scenario_memory(learner, loaded_content):
+    from datetime import timedelta
+
+    from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
+    from tests.factories import TrainerAnswerFactory
+
+    scenario, other = Scenario.objects.all()[:2]
+    guest = guests.learner_for_write(anonymous_request())
+    now = timezone.now()
+    older = ScenarioMemory.objects.create(
+        learner=learner, scenario=scenario, due=now, last_review=now - timedelta(days=2)
+    )
+    newer = ScenarioMemory.objects.create(
+        learner=guest, scenario=scenario, due=now + timedelta(days=3), last_review=now, stability=5.0
+    )
+    only_guest = ScenarioMemory.objects.create(learner=guest, scenario=other, due=now, last_review=now)
+    round_ = Round.objects.create(learner=guest, size=2, started_at=now)
+    TrainerAnswerFactory(round=round_, scenario=scenario, memory=newer)
+    TrainerAnswerFactory(round=round_, scenario=other, memory=only_guest)
+
+    guests.merge_guest_into(guest, learner)
+
+    kept = ScenarioMemory.objects.get(learner=learner, scenario=scenario)
+    assert kept.pk == older.pk and kept.last_review == now and kept.stability == 5.0
+    assert ScenarioMemory.objects.filter(learner=learner).count() == 2
+    assert Round.objects.get().learner == learner
+    assert set(RoundItem.objects.values_list("learner", flat=True)) == {learner.pk}
+    assert not User.objects.filter(pk=guest.pk).exists()

@@ -22,7 +22,11 @@ BACKEND = "studyapp.accounts.backends.StudyBackend"
 GUESTS_PER_ADDRESS_PER_HOUR = 20
 # Features that own learner data register `merge(guest, account)` here: it moves or merges the
 # guest's rows into the account inside the merge transaction.
-GUEST_MERGERS: list[str] = []
+GUEST_MERGERS: list[str] = [
+    "quizzes.guest_merge.merge_study",
+    "quizzes.guest_merge.merge_trainer",
+    "quizzes.guest_merge.merge_exams",
+]
 MERGE_SESSION_KEY = "merge_guest_id"
 
 

@@ -1,0 +1,75 @@
+"""Merging a guest's progress into an account (the guest logged into an existing account and chose merge).
+
+Memory states are merged by most recent review: where both have a memory of the same item, the account
+keeps its row but takes the guest's FSRS state if the guest reviewed it more recently. Every log is kept
+(re-pointed to the account's row; study logs are renumbered after the account's own). Exam attempts,
+trainer rounds and flags move to the account. Runs inside studyapp.accounts.guests.merge_guest_into's
+transaction, with the guest row locked.
+"""
+
+from django.db.models import Max
+
+from quizzes.exams.models import ExamAttempt
+from quizzes.models import Flag, QuestionMemory, ReviewLog
+from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+
+_FSRS_FIELDS = ["state", "step", "stability", "difficulty", "due", "last_review"]
+_STUDY_FIELDS = [*_FSRS_FIELDS, "reps", "failures", "introduced_at", "buried_until", "suspended", "leech"]
+
+
+def _newer(theirs, ours) -> bool:
+    if theirs.last_review is None:
+        return False
+    return ours.last_review is None or theirs.last_review > ours.last_review
+
+
+def merge_study(guest, account) -> None:
+    mine = {m.question_id: m for m in QuestionMemory.objects.select_for_update().filter(learner=account)}
+    for memory in QuestionMemory.objects.select_for_update().filter(learner=guest):
+        target = mine.get(memory.question_id)
+        if target is None:
+            QuestionMemory.objects.filter(pk=memory.pk).update(learner=account)
+            ReviewLog.objects.filter(memory=memory).update(learner=account)
+            continue
+        # Both studied it: keep every log under the account's row, numbered after the account's own.
+        offset = (ReviewLog.objects.filter(memory=target).aggregate(top=Max("seq"))["top"] or 0) + 1
+        top = target.version
+        for log in ReviewLog.objects.filter(memory=memory).order_by("seq"):
+            ReviewLog.objects.filter(pk=log.pk).update(memory=target, learner=account, seq=offset + log.seq)
+            top = max(top, offset + log.seq)
+        if _newer(memory, target):
+            for name in _STUDY_FIELDS:
+                setattr(target, name, getattr(memory, name))
+        target.pending = None
+        target.version = top + 1  # any open showing of either is stale now
+        target.save()
+        memory.delete()
+    open_flags = set(
+        Flag.objects.filter(learner=account, resolved_at__isnull=True).values_list("question_id", flat=True)
+    )
+    for flag in Flag.objects.filter(learner=guest):
+        if flag.resolved_at is None and flag.question_id in open_flags:
+            flag.delete()  # the account already reported this question
+        else:
+            Flag.objects.filter(pk=flag.pk).update(learner=account)
+
+
+def merge_trainer(guest, account) -> None:
+    mine = {m.scenario_id: m for m in ScenarioMemory.objects.select_for_update().filter(learner=account)}
+    Round.objects.filter(learner=guest).update(learner=account)
+    RoundItem.objects.filter(learner=guest).update(learner=account)
+    for memory in ScenarioMemory.objects.select_for_update().filter(learner=guest):
+        target = mine.get(memory.scenario_id)
+        if target is None:
+            ScenarioMemory.objects.filter(pk=memory.pk).update(learner=account)
+            continue
+        RoundItem.objects.filter(memory=memory).update(memory=target)
+        if _newer(memory, target):
+            for name in _FSRS_FIELDS:
+                setattr(target, name, getattr(memory, name))
+            target.save()
+        memory.delete()
+
+
+def merge_exams(guest, account) -> None:
+    ExamAttempt.objects.filter(learner=guest).update(learner=account)
