@@ -93,11 +93,16 @@
 
   // After htmx swaps in the feedback or the next question, move focus to its heading so screen readers
   // announce it and the keyboard carries on from there.
-  document.addEventListener("htmx:afterSettle", function (event) {
+  // htmx:load fires on the swapped-in element itself (afterSettle of an outerHTML swap fires on the detached
+  // old one, so it never reaches the document).
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target === document.body) return; // the initial page load, not a swap
+    // Only when the swap took the focus away (the pressed button or chosen option is gone): a learner who
+    // already moved on inside the new card (e.g. "f", then typing a report) keeps the focus.
+    const focused = document.activeElement;
+    const lost = !focused || focused === document.body || !document.contains(focused);
     const heading = document.querySelector("#card [data-autofocus]");
-    if (heading && event.target.closest && (event.target.id === "card" || event.target.id === "study" || event.target.contains(heading))) {
-      heading.focus();
-    }
+    if (lost && heading) heading.focus();
     const error = document.getElementById("study-error");
     if (error) error.hidden = true;
   });

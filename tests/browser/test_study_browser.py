@@ -75,6 +75,7 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     expect(card.get_by_role("heading", name="Correct")).to_be_visible()
     page.keyboard.press("4")
     expect(card).to_contain_text("Third question?")
+    expect(card.locator("[data-autofocus]")).to_be_focused()
     assert QuestionMemory.objects.get(question=second).state == State.Review
 
     # "f" opens the report form with the focus in it; the report is sent without leaving the question.
