@@ -5,16 +5,26 @@ the few reads every hot request makes use `fetch_one`. Values go through the sam
 applies (aware datetimes, real booleans and parsed JSON on SQLite), so the instance is a normal one.
 """
 
-from django.db import connection
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
-def convert(field, value, conn=connection):
+@cache  # the converters of a column depend only on the field and the database backend
+def _converters(field, alias: str) -> tuple:
+    conn = connections[alias]
+    expression = field.get_col(field.model._meta.db_table)
+    return expression, tuple(conn.ops.get_db_converters(expression) + expression.get_db_converters(conn))
+
+
+def convert(field, value, conn=None):
     """What the ORM would make of a raw column value."""
     if value is None:
         return None
-    expression = field.get_col(field.model._meta.db_table)
-    for converter in conn.ops.get_db_converters(expression) + expression.get_db_converters(conn):
+    conn = conn or connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs a lookup per access
+    expression, converters = _converters(field, conn.alias)
+    for converter in converters:
         value = converter(value, expression, conn)
     return value
 
@@ -34,5 +44,25 @@ def fetch_one(model: type[Model], where: str, params: list, *, lock: bool = Fals
         row = cursor.fetchone()
     if row is None:
         return None
-    values = [convert(field, value) for field, value in zip(fields, row, strict=True)]
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+    conn = connections[DEFAULT_DB_ALIAS]
+    values = [convert(field, value, conn) for field, value in zip(fields, row, strict=True)]
+    return model.from_db(conn.alias, [f.attname for f in fields], values)
+
+
+def update_row(instance: Model, **values) -> None:
+    """`UPDATE <table> SET <field> = <value>, ... WHERE id = <instance.pk>` and the same on the instance.
+
+    Values are prepared as the ORM would save them (JSON, aware datetimes); no signals are sent.
+    """
+    if not values:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    meta = instance._meta
+    fields = [meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{conn.ops.quote_name(field.column)} = %s" for field in fields)
+    params = [field.get_db_prep_save(values[field.name], conn) for field in fields]
+    table, key = conn.ops.quote_name(meta.db_table), conn.ops.quote_name(meta.pk.column)
+    with conn.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*params, instance.pk])
+    for name, value in values.items():
+        setattr(instance, name, value)

@@ -6,7 +6,7 @@ lookups; both run on every page, so they use hand-written SQL (measured in `make
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
@@ -36,7 +36,8 @@ class StudyBackend(ModelBackend):
         if row is None:
             return None
         fields = User._meta.concrete_fields
-        values = [convert(field, value) for field, value in zip(fields, row[:-1], strict=True)]
+        conn = connections[DEFAULT_DB_ALIAS]
+        values = [convert(field, value, conn) for field, value in zip(fields, row[:-1], strict=True)]
         user = User.from_db(connection.alias, [f.attname for f in fields], values)
         user._is_instructor = bool(row[-1])
         return user if self.user_can_authenticate(user) else None
