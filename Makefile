@@ -36,8 +36,8 @@ run: db ## Serve the app on http://127.0.0.1:$(PORT) (development mode, demo acc
 test: install ## Run every test, browser tests included
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install ## Load-test the hot endpoints under gunicorn and print the table
-	$(PY) bench/run.py
+bench: install ## Load-test the hot endpoints under gunicorn and print the table; time bank import/export
+	$(PY) bench/run.py; pages=$$?; $(PY) bench/authoring_import.py; banks=$$?; exit $$((pages || banks))
 
 lint: install ## Check style and common bugs (ruff)
 	$(PY) -m ruff check .

@@ -4,9 +4,11 @@ idempotent (make bench may run on a database seeded before)."""
 
 SEEDERS: list[str] = [
     "quizzes.benchdata.seed",
+    "quizzes.benchdata.seed_posts",
     "quizzes.exams.benchdata.seed",
     "quizzes.exams.benchdata.seed_burst",
     "quizzes.trainer.benchdata.seed",
+    "studyapp.progress.benchdata.seed",
 ]
 
 # Checks run against the live server after the load: dotted paths of `check(base_url, seed) -> (ok, message)`.

@@ -319,7 +319,7 @@ def write_bank(
             bank.save(update_fields=["title", "description_md", "description_html"])
         services = dict(Service.objects.values_list("key", "pk"))
         existing = {q.external_id: q for q in Question.objects.filter(bank=bank)}
-        moved = []
+        moved, changed = [], []
         for position, data in enumerate(questions):
             question = existing.pop(data.external_id, None)
             digest = data.content_hash()
@@ -329,7 +329,8 @@ def write_bank(
                     moved.append(question)
                 continue
             counts["questions updated" if question else "questions created"] += 1
-            _save_question(bank, question, data, digest, position, services)
+            changed.append((question, data, digest, position))
+        _save_questions(bank, changed, services)
         if moved:
             Question.objects.bulk_update(moved, ["position", "is_active"])
         for question in existing.values():  # gone from the files
@@ -344,47 +345,71 @@ def write_bank(
     return counts
 
 
-def _save_question(
-    bank: Bank, question: Question | None, data: QuestionData, digest: str, position: int, services
+def save_question(
+    bank: Bank, question: Question | None, data: QuestionData, digest: str, position: int, services: dict[str, int]
 ) -> None:
-    values = {
-        "type": data.type,
-        "stem_md": data.stem,
-        "stem_html": render_markdown(data.stem),
-        "explanation_md": data.explanation,
-        "explanation_html": render_markdown(data.explanation),
-        "domain": data.domain,
-        "difficulty": data.difficulty,
-        "note_slug": data.note_slug,
-        "note_anchor": data.note_anchor,
-        "correct_count": sum(c.correct for c in data.choices),
-        "position": position,
-        "source_hash": digest,
-        "is_active": True,
-    }
-    if question is None:
-        question = Question.objects.create(bank=bank, external_id=data.external_id, revision=1, **values)
-    else:
-        for name, value in values.items():
-            setattr(question, name, value)
-        question.revision += 1
-        question.save()
-    choices = [
-        Choice(
-            question=question,
-            key=key,
-            text=c.text,
-            text_html=_inline_html(c.text),
-            correct=c.correct,
-            why_md=c.why,
-            why_html=render_markdown(c.why),
-        )
-        for key, c in enumerate(data.choices, start=1)
-    ]
-    question.choices.all().delete()  # choices are re-keyed per revision; history lives in the revision snapshot
-    Choice.objects.bulk_create(choices)
-    question.services.set([services[key] for key in data.services])
-    QuestionRevision.objects.create(question=question, number=question.revision, snapshot=_snapshot(question, choices))
+    """Create (question None) or update one question with a new revision (the authoring editor's save)."""
+    _save_questions(bank, [(question, data, digest, position)], services)
+
+
+def _save_questions(bank: Bank, changed: list, services: dict[str, int]) -> None:
+    """Create or update questions with their choices, services and a new revision, in bulk writes (an
+    instructor's import of 10,000 questions must take seconds, see bench/authoring_import.py)."""
+    if not changed:
+        return
+    fresh, updated, targets = [], [], []
+    for question, data, digest, position in changed:
+        values = {
+            "type": data.type,
+            "stem_md": data.stem,
+            "stem_html": render_markdown(data.stem),
+            "explanation_md": data.explanation,
+            "explanation_html": render_markdown(data.explanation),
+            "domain": data.domain,
+            "difficulty": data.difficulty,
+            "note_slug": data.note_slug,
+            "note_anchor": data.note_anchor,
+            "correct_count": sum(c.correct for c in data.choices),
+            "position": position,
+            "source_hash": digest,
+            "is_active": True,
+        }
+        if question is None:
+            question = Question(bank=bank, external_id=data.external_id, revision=1, **values)
+            fresh.append(question)
+        else:
+            for name, value in values.items():
+                setattr(question, name, value)
+            question.revision += 1
+            updated.append(question)
+        targets.append((question, data))
+    Question.objects.bulk_create(fresh, batch_size=500)  # sets the primary keys on these objects
+    if updated:
+        Question.objects.bulk_update(updated, [*values, "revision"], batch_size=500)
+        # Choices are re-keyed per revision; history lives in the revision snapshot.
+        Choice.objects.filter(question__in=updated).delete()
+        Question.services.through.objects.filter(question__in=updated).delete()
+    choices, links, revisions = [], [], []
+    for question, data in targets:
+        own = [
+            Choice(
+                question=question,
+                key=key,
+                text=c.text,
+                text_html=_inline_html(c.text),
+                correct=c.correct,
+                why_md=c.why,
+                why_html=render_markdown(c.why),
+            )
+            for key, c in enumerate(data.choices, start=1)
+        ]
+        choices += own
+        links += [Question.services.through(question=question, service_id=services[key]) for key in data.services]
+        snapshot = _snapshot(question, own)
+        revisions.append(QuestionRevision(question=question, number=question.revision, snapshot=snapshot))
+    Choice.objects.bulk_create(choices, batch_size=1000)
+    Question.services.through.objects.bulk_create(links, batch_size=1000)
+    QuestionRevision.objects.bulk_create(revisions, batch_size=500)
 
 
 def load_banks(directory: Path) -> dict[str, int]:

@@ -134,3 +134,121 @@ def _bench_learner_history(learner, questions: list[int]) -> None:
         )
         for n, q in enumerate(questions[: len(questions) // 3])
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- answer and rate POSTs (wrk, bench/study_*.lua)
+
+POST_LEARNERS = 16  # one per wrk connection; one more only the SQL count uses
+POSTS_PER_LEARNER = 400
+
+
+def seed_posts(learner) -> dict:
+    """Fresh one-time tokens for wrk: per learner, answer tokens for new questions and rate tokens of right
+    answers waiting for their rating. Written to two files (one line per learner: session, then token and
+    choice pairs) that the Lua scripts read, since thousands of tokens do not fit in an environment variable.
+    Idempotent: each run mints tokens for questions the learners have not met yet."""
+    import tempfile
+
+    from django.utils import timezone
+
+    from quizzes import study
+    from quizzes.exams.benchdata import CSRF_SECRET
+    from quizzes.management.commands.seed_bench import login_session
+
+    now = timezone.now()
+    answers, rates, count_answer, count_rate = [], [], None, None
+    for index in range(POST_LEARNERS + 1):
+        user, _ = User.objects.get_or_create(username=f"bench-study-{index}")
+        fresh = _new_question_ids(user, 2 * POSTS_PER_LEARNER)
+        half = len(fresh) // 2
+        to_answer, to_rate = fresh[:half], fresh[half:]
+        choices = _choices_by_question(fresh)
+        answer_pairs, rate_pairs = [], []
+        for position, question_id in enumerate(to_answer):
+            showing = study.show(user, choices[question_id][0].question, None, now, choices=choices[question_id])
+            right = [c.pk for c in showing.choices if c.correct]
+            wrong = [c.pk for c in showing.choices if not c.correct][:1]
+            answer_pairs.append((showing.token, (right if position % 2 else wrong)[0]))  # half right, half wrong
+        for question_id in to_rate:
+            showing = study.show(user, choices[question_id][0].question, None, now, choices=choices[question_id])
+            data = study.read_token(showing.token, user, "study.answer")
+            right = [c.pk for c in showing.choices if c.correct]
+            feedback = study.answer(user, study.check_answer(data, right, now), now)
+            rate_pairs.append((feedback.rate_token, 3))
+        session = login_session(user)
+        if index == POST_LEARNERS:
+            count_answer = (session, answer_pairs)
+            count_rate = (session, rate_pairs)
+            continue
+        answers.append(session + " " + " ".join(f"{token},{choice}" for token, choice in answer_pairs))
+        rates.append(session + " " + " ".join(f"{token},{rating}" for token, rating in rate_pairs))
+    paths = {}
+    for name, lines in (("answers", answers), ("rates", rates)):
+        with tempfile.NamedTemporaryFile("w", prefix=f"study-bench-{name}-", suffix=".txt", delete=False) as out:
+            out.write("\n".join(lines) + "\n")
+            paths[f"study_{name}_file"] = out.name
+    return {
+        **paths,
+        "study_count_session": count_answer[0],
+        "study_count_answers": " ".join(f"{t},{c}" for t, c in count_answer[1][:4]),
+        "study_count_rates": " ".join(f"{t},{r}" for t, r in count_rate[1][:4]),
+        "csrf_secret": CSRF_SECRET,
+    }
+
+
+def _new_question_ids(user, limit: int) -> list[int]:
+    """Active questions this learner never met, in bank order."""
+    met = QuestionMemory.objects.filter(learner=user).values("question_id")
+    return list(
+        Question.objects.active().exclude(pk__in=met).order_by("position", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def _choices_by_question(question_ids: list[int]) -> dict[int, list[Choice]]:
+    out: dict[int, list[Choice]] = {}
+    for choice in Choice.objects.filter(question_id__in=question_ids).select_related("question").order_by("key"):
+        out.setdefault(choice.question_id, []).append(choice)
+    return out
+
+
+class _Succeeded:
+    """bench/run.py checks the counted request answered 200; a rating's success is a 303 See Other to the
+    queue (the page then loads the next question), so that, and only that, is reported as 200."""
+
+    def __init__(self, response, expected: int):
+        self.response = response
+        self.status_code = 200 if response.status_code == expected else response.status_code
+
+
+def _post(client, seed: dict, path: str, pairs_key: str, field: str, expected: int):
+    """Prepare one POST of a fresh token (the first of the counting learner's that is still unused)."""
+    from quizzes.exams.benchdata import CSRF_SECRET
+
+    client.cookies["sessionid"] = seed["study_count_session"]
+    client.cookies["csrftoken"] = CSRF_SECRET
+    pairs = seed[pairs_key].split()
+    used = _counting_uses.setdefault(pairs_key, 0)
+    _counting_uses[pairs_key] = used + 1
+    token, value = pairs[used % len(pairs)].split(",")
+    return lambda: _Succeeded(
+        client.post(
+            path,
+            {"token": token, field: value},
+            secure=True,
+            headers={"HX-Request": "true", "X-CSRFToken": CSRF_SECRET},
+        ),
+        expected,
+    )
+
+
+_counting_uses: dict[str, int] = {}
+
+
+def count_answer_queries(client, seed: dict):
+    """The answer POST as the page sends it (htmx), with a fresh token: what the SQL count measures."""
+    return _post(client, seed, "/study/answer/", "study_count_answers", "choice", 200)
+
+
+def count_rate_queries(client, seed: dict):
+    """The rate POST (Good) of a right answer waiting for its rating, with a fresh token."""
+    return _post(client, seed, "/study/rate/", "study_count_rates", "rating", 303)

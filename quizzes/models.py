@@ -65,7 +65,11 @@ class Bank(models.Model):
 
 class QuestionQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(is_active=True)
+        """The questions learners may see: not retired, and not in an instructor's draft or archived bank."""
+        from quizzes.authoring.models import BankStewardship
+
+        hidden = BankStewardship.objects.hidden_from_learners().values("bank_id")
+        return self.filter(is_active=True).exclude(bank_id__in=hidden)
 
     def in_scope(self, service_keys: list[str] | None):
         """Questions covering any of these services (all of them when None)."""
@@ -231,8 +235,18 @@ class QuestionMemory(MemoryState):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["learner", "question"], name="memory_unique_learner_question")]
-        # The due queue: one learner's unsuspended memories by due time.
-        indexes = [models.Index(fields=["learner", "suspended", "due"], name="memory_due_queue")]
+        # The due queue (quizzes/due_queue.py): each count and candidate is a range of one of these, and
+        # they carry the columns its filters read, so the learner's rows are never visited.
+        indexes = [
+            models.Index(
+                fields=["learner", "suspended", "state", "due", "id", "last_review", "buried_until", "question"],
+                name="memory_queue",
+            ),
+            models.Index(fields=["learner", "last_review", "introduced_at", "question"], name="memory_today"),
+            models.Index(
+                fields=["learner", "due", "id"], condition=models.Q(pending__isnull=False), name="memory_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"memory {self.learner_id}/{self.question_id}"

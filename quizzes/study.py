@@ -5,6 +5,9 @@ then new questions in bank order (within the daily new limit). A learner's day i
 (`LearnerSettings.study_day`); FSRS itself only sees UTC instants.
 
 Integrity: every answer and rating carries a signed one-time token bound to the memory's `version`.
+A visitor with no learner yet (nobody: a guest is created on their first answer) gets answer tokens bound
+to "nobody" at version 0; such a token records only while the answering learner's memory of that question
+is still at version 0, so it can never act on a question they have studied since.
 Actions lock the learner's memory row (select_for_update on PostgreSQL; SQLite's IMMEDIATE transactions
 serialize writers), so a double click, a retry or a second tab records once and gets the same result.
 """
@@ -18,11 +21,11 @@ from urllib.parse import urlencode
 from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, Subquery, Value, When
 
-from quizzes import scheduling
+from quizzes import due_queue, memory_sql, scheduling
 from quizzes.models import Choice, Flag, LearnerSettings, Question, QuestionMemory, ReviewLog, Service
-from quizzes.scheduling import Rating, State
+from quizzes.scheduling import Rating
+from studyapp.rows import fetch_one
 
 LEARN_AHEAD = timedelta(minutes=20)  # Anki: learning steps due this soon are shown now rather than waited for
 LEECH_FAILURES = 8
@@ -99,14 +102,15 @@ def resolve_scope(service: str = "", note: str = "", mode: str = "") -> Scope:
     return Scope(mode=mode)
 
 
-def _scoped_memories(learner, scope: Scope):
-    memories = QuestionMemory.objects.filter(learner=learner, question__is_active=True)
-    if scope.service_keys is not None:
-        memories = memories.filter(question__in=Question.objects.in_scope(list(scope.service_keys)).values("pk"))
-    return memories
-
-
 # ---------------------------------------------------------------- the queue
+
+
+def settings_for(learner) -> LearnerSettings:
+    """The learner's settings (one hand-written query: it runs on every study page), or Anki's defaults
+    unsaved for a learner who has none or a visitor with no learner (a GET never writes)."""
+    if learner is None:
+        return LearnerSettings()
+    return fetch_one(LearnerSettings, "learner_id = %s", [learner.pk]) or LearnerSettings(learner=learner)
 
 
 @dataclass
@@ -140,94 +144,87 @@ class Queue:
 
 
 def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime) -> Queue:
-    """The next question for this learner in this scope, with today's progress. Reads only (GET-safe)."""
+    """The next question for this learner in this scope, with today's progress. Reads only (GET-safe).
+
+    Like Anki: a right answer waiting for its rating, then learning steps due now, then reviews due today
+    (within the daily limit), then new questions in bank order (within the daily limit); learning steps due
+    within LEARN_AHEAD are brought forward only when nothing else is left. Two queries (quizzes.due_queue).
+    learner None: a visitor with no learner yet, who sees the new questions in bank order."""
+    if learner is None:
+        return _first_visit(prefs, scope, now)
     day = prefs.study_day(now)
-    memories = _scoped_memories(learner, scope)
-    available = Q(suspended=False) & (Q(buried_until__isnull=True) | Q(buried_until__lte=now))
-    started = Q(last_review__isnull=False)
-    learning = Q(state__in=[State.Learning.value, State.Relearning.value]) & started
-    reviewing = Q(state=State.Review.value) & started
-    stats = memories.aggregate(
-        learning_now=Count("pk", filter=available & learning & Q(due__lte=now + LEARN_AHEAD)),
-        learning_today=Count("pk", filter=available & learning & Q(due__lt=day.end)),
-        reviews_due=Count("pk", filter=available & reviewing & Q(due__lt=day.end)),
-        new_done=Count("pk", filter=Q(introduced_at__gte=day.start)),
-        reviews_done=Count("pk", filter=Q(last_review__gte=day.start, introduced_at__lt=day.start)),
-        done=Count("pk", filter=Q(last_review__gte=day.start)),
-        next_due=Min("due", filter=available & started),
+    ahead = scope.mode == "ahead"
+    stats = due_queue.queue_stats(
+        learner.pk,
+        scope.service_keys,
+        now,
+        day.start,
+        day.end,
+        now + LEARN_AHEAD,
+        ahead=ahead,
+        reviews_cap=prefs.reviews_per_day,
+        new_limit=1 if scope.mode in ("new", "ahead") else prefs.new_per_day,
     )
-    reviews_left = max(0, prefs.reviews_per_day - stats["reviews_done"])
-    new_left = max(0, prefs.new_per_day - stats["new_done"])
+    reviews_left = max(0, prefs.reviews_per_day - stats.reviews_done)
+    new_left = max(0, prefs.new_per_day - stats.new_done)
+    new_count = stats.new_count if scope.mode else min(stats.new_count, new_left)
 
-    due = Q(pending__isnull=False) | (learning & Q(due__lte=now + LEARN_AHEAD))
-    if scope.mode == "ahead":
-        due |= started
-    elif reviews_left:
-        due |= reviewing & Q(due__lt=day.end)
-    card = (
-        memories.filter(available & due)
-        .annotate(
-            priority=Case(
-                When(pending__isnull=False, then=Value(0)),
-                When(learning & Q(due__lte=now), then=Value(1)),
-                When(reviewing, then=Value(2)),
-                default=Value(3),  # learning steps due within LEARN_AHEAD, or cards studied ahead
-                output_field=IntegerField(),
-            )
-        )
-        .select_related("question")
-        .order_by("priority", "due", "pk")
-        .first()
-    )
+    learning_now = stats.learning_id is not None and stats.learning_due <= now
+    review_id = stats.review_id if ahead or reviews_left else None
+    if stats.pending_id is not None:
+        card_id, brought_forward = stats.pending_id, False
+    elif learning_now or (stats.learning_id is not None and review_id is None):
+        card_id, brought_forward = stats.learning_id, not learning_now
+    else:
+        card_id, brought_forward = review_id, False
 
-    new_limit = 1 if scope.mode in ("new", "ahead") else new_left
-    # (question id, version of a not-yet-studied memory row, e.g. after an undo or a bury) in bank order
-    new_ids = (
-        list(_new_questions(learner, scope, now).values_list("pk", "memory_version")[:new_limit]) if new_limit else []
-    )
-    remaining = stats["learning_today"] + min(stats["reviews_due"], reviews_left) + (0 if scope.mode else len(new_ids))
-    if card and card.pending is None and card.last_review is not None and stats["learning_today"] == 0:
+    remaining = stats.learning_today + min(stats.reviews_due, reviews_left) + (0 if scope.mode else new_count)
+    if card_id is not None and card_id != stats.pending_id and stats.learning_today == 0:
         remaining = max(remaining, 1)  # a card studied ahead, or a learning step due within the learn-ahead window
-    progress = Progress(done=stats["done"], remaining=remaining)
+    progress = Progress(done=stats.done, remaining=remaining)
 
-    if card is not None and card.priority == 3 and new_ids and not scope.mode:
-        card = None  # like Anki, learn ahead only when there is nothing else to study
+    if brought_forward and new_count and not scope.mode:
+        card_id = None  # like Anki, learn ahead only when there is nothing else to study
     showing = None
-    if card is not None:
-        showing = show(learner, card.question, card, now)
-    elif new_ids:
-        question_id, version = new_ids[0]
-        choices = list(Choice.objects.filter(question_id=question_id).select_related("question"))
-        showing = show(learner, choices[0].question, None, now, choices=choices, version=version or 0)
+    if card_id is not None:
+        question, choices, memory = due_queue.showing_rows(card_id, learner.pk)
+        showing = show(learner, question, memory, now, choices=choices)
+    elif new_count and stats.new_id is not None:
+        question, choices, memory = due_queue.showing_rows(stats.new_id, learner.pk)
+        # not studied yet (a memory may exist after an undo or a bury: its version keeps old tokens spent)
+        showing = show(learner, question, None, now, choices=choices, version=memory.version if memory else 0)
     return Queue(
         progress=progress,
         showing=showing,
-        next_due=stats["next_due"],
-        learning_later=stats["learning_today"] - stats["learning_now"],
+        next_due=stats.next_due,
+        learning_later=stats.learning_today - stats.learning_now,
     )
 
 
-def _new_questions(learner, scope: Scope, now: datetime):
-    """Questions never reviewed by this learner (and not suspended or buried), in bank order."""
-    started_or_hidden = QuestionMemory.objects.filter(learner=learner).filter(
-        Q(last_review__isnull=False) | Q(suspended=True) | Q(buried_until__gt=now)
+def _first_visit(prefs: LearnerSettings, scope: Scope, now: datetime) -> Queue:
+    """The queue of a visitor who has studied nothing: new questions in bank order (nothing is created)."""
+    count, first = due_queue.first_visit_stats(
+        scope.service_keys, 1 if scope.mode in ("new", "ahead") else prefs.new_per_day
     )
-    questions = Question.objects.active().exclude(pk__in=started_or_hidden.values("question"))
-    mine = QuestionMemory.objects.filter(learner=learner, question=OuterRef("pk"))
-    questions = questions.annotate(memory_version=Subquery(mine.values("version")[:1]))
-    if scope.service_keys is not None:
-        questions = questions.in_scope(list(scope.service_keys))
-    return questions.order_by("position", "pk")
+    showing = None
+    if first is not None:
+        question, choices, _ = due_queue.showing_rows(first, None)
+        showing = show(None, question, None, now, choices=choices)
+    remaining = 0 if scope.mode else count
+    return Queue(progress=Progress(done=0, remaining=remaining), showing=showing, next_due=None, learning_later=0)
 
 
 # ---------------------------------------------------------------- showing a question
 
 
-def shown_order(learner_id: int, question: Question, version: int, keys: list[int]) -> list[int]:
-    """The option order of one showing: shuffled per showing, and recomputed by the server, never posted."""
+def shown_order(learner_id: int | None, question: Question, version: int, keys: list[int]) -> list[int]:
+    """The option order of one showing: shuffled per showing, and recomputed by the server, never posted.
+
+    learner_id is the one the token names (None for a visitor who has no learner yet)."""
     if question.type == Question.Type.TRUEFALSE:
         return list(keys)  # "True" then "False" reads naturally
-    seed = f"{django_settings.SECRET_KEY}:{learner_id}:{question.pk}:{question.revision}:{version}"
+    who = "nobody" if learner_id is None else learner_id
+    seed = f"{django_settings.SECRET_KEY}:{who}:{question.pk}:{question.revision}:{version}"
     order = list(keys)
     random.Random(hashlib.sha256(seed.encode()).digest()).shuffle(order)
     return order
@@ -236,27 +233,37 @@ def shown_order(learner_id: int, question: Question, version: int, keys: list[in
 def show(
     learner, question: Question, memory: QuestionMemory | None, now: datetime, *, choices=None, version: int = 0
 ) -> Showing:
-    """Build the showing of `question`; the token binds learner, question, revision and the memory's version."""
+    """Build the showing of `question`; the token binds learner (None: nobody yet), question, revision and the
+    memory's version."""
     if choices is None:
         choices = list(Choice.objects.filter(question=question))
     version = memory.version if memory else version
+    learner_id = learner.pk if learner is not None else None
     by_key = {c.key: c for c in choices}
-    ordered = [by_key[key] for key in shown_order(learner.pk, question, version, list(by_key))]
+    ordered = [by_key[key] for key in shown_order(learner_id, question, version, list(by_key))]
     token = signing.dumps(
-        {"l": learner.pk, "q": question.pk, "r": question.revision, "v": version, "t": int(now.timestamp() * 1000)},
+        {"l": learner_id, "q": question.pk, "r": question.revision, "v": version, "t": int(now.timestamp() * 1000)},
         salt="study.answer",
     )
     return Showing(question=question, choices=ordered, memory=memory, token=token)
 
 
 def read_token(token: str, learner, salt: str) -> dict:
+    """The token's data if it is genuine and belongs to `learner` (None: a visitor with no learner yet).
+
+    An answer token minted for nobody (a visitor's first showing, always at version 0) is accepted from
+    any learner: `answer` records it only while their memory of the question is still at version 0."""
     try:
         data = signing.loads(token or "", salt=salt, max_age=TOKEN_MAX_AGE)
     except signing.SignatureExpired:
         raise Stale("This question was open for too long; here it is again.") from None
     except signing.BadSignature:
         raise StudyError("The form was changed or is broken: reload the page and try again.") from None
-    if not isinstance(data, dict) or data.get("l") != learner.pk:
+    if not isinstance(data, dict):
+        raise StudyError("The form was changed or is broken: reload the page and try again.")
+    owner = data.get("l")
+    nobody_answer = owner is None and salt == "study.answer" and data.get("v") == 0
+    if not nobody_answer and (learner is None or owner != learner.pk):
         raise StudyError("This form belongs to another session: reload the page and try again.")
     return data
 
@@ -292,24 +299,6 @@ class Feedback:
         return scheduling.format_interval(self.log.scheduled_due - self.log.reviewed_at) if self.log else ""
 
 
-def _locked_memory(learner, question_id, *, with_settings: bool = False) -> QuestionMemory | None:
-    """The learner's memory of a question, locked for this transaction (None if they never met it).
-
-    with_settings fetches the learner's settings in the same query (they drive the scheduler)."""
-    memories = QuestionMemory.objects.select_for_update(of=("self",)).filter(learner=learner, question_id=question_id)
-    if with_settings:
-        memories = memories.select_related("learner__study_settings")
-    return memories.first()
-
-
-def _settings_of(memory: QuestionMemory) -> LearnerSettings:
-    """The settings fetched with the memory, or Anki's defaults when the learner has none."""
-    try:
-        return memory.learner.study_settings
-    except LearnerSettings.DoesNotExist:
-        return LearnerSettings(learner_id=memory.learner_id)
-
-
 def _retrying(action):
     """Run `action` in a transaction; retry once if a concurrent first action created the same memory row."""
     try:
@@ -320,12 +309,34 @@ def _retrying(action):
             return action()
 
 
-def answer(learner, token: dict, choice_ids: list[int], now: datetime) -> Feedback:
-    """Record an answer to the showing `token` describes. Wrong -> rated Again at once; right -> awaits a rating."""
-    choices = list(Choice.objects.filter(question_id=token.get("q")).select_related("question"))
-    if not choices or not choices[0].question.is_active:
+@dataclass
+class Given:
+    """An answer checked against the showing its token describes, not recorded yet.
+
+    Checking stores nothing, so a visitor's slip ("choose an answer first") creates no guest."""
+
+    question: Question
+    choices: list[Choice]  # in key order
+    shown: list[Choice]  # in the order shown
+    selected: set[int]  # choice keys
+    version: int
+    for_nobody: bool  # the showing was minted before the visitor had a learner
+    minted: datetime
+    response_ms: int
+
+    @property
+    def order(self) -> list[int]:
+        return [c.key for c in self.shown]
+
+
+def check_answer(token: dict, choice_ids: list[int], now: datetime) -> Given:
+    """Validate an answer to the showing `token` describes (one query): StudyError, Stale or AnswerProblem."""
+    try:
+        question, choices, _ = due_queue.showing_rows(int(token.get("q")), None)
+    except (Question.DoesNotExist, TypeError, ValueError):
+        raise StudyError("That question is not part of your study session.") from None
+    if not question.is_active:
         raise StudyError("That question is not part of your study session.")
-    question = choices[0].question
     if question.revision != token.get("r"):
         raise Stale("This question was just updated by its author; here is the new version.")
     by_id = {c.pk: c for c in choices}
@@ -334,11 +345,11 @@ def answer(learner, token: dict, choice_ids: list[int], now: datetime) -> Feedba
     if question.type != Question.Type.MULTIPLE and len(choice_ids) > 1:
         raise StudyError("This question takes a single answer.")
     version = token["v"]
-    order = shown_order(learner.pk, question, version, [c.key for c in choices])
     by_key = {c.key: c for c in choices}
-    shown = [by_key[key] for key in order]
+    shown = [by_key[key] for key in shown_order(token.get("l"), question, version, list(by_key))]
     selected = {by_id[pk].key for pk in choice_ids}
-    response_ms = min(MAX_RESPONSE_MS, max(0, int(now.timestamp() * 1000) - int(token.get("t", 0))))
+    minted_ms = int(token.get("t", 0))
+    response_ms = min(MAX_RESPONSE_MS, max(0, int(now.timestamp() * 1000) - minted_ms))
 
     if not selected:
         raise AnswerProblem("Choose an answer first.", question, shown, selected)
@@ -346,33 +357,50 @@ def answer(learner, token: dict, choice_ids: list[int], now: datetime) -> Feedba
         words = {2: "two", 3: "three", 4: "four"}
         count = words.get(question.correct_count, str(question.correct_count))
         raise AnswerProblem(f"Select exactly {count} options.", question, shown, selected)
+    return Given(
+        question=question,
+        choices=choices,
+        shown=shown,
+        selected=selected,
+        version=version,
+        for_nobody=token.get("l") is None,
+        minted=datetime.fromtimestamp(minted_ms / 1000, tz=now.tzinfo),
+        response_ms=response_ms,
+    )
+
+
+def answer(learner, given: Given, now: datetime) -> Feedback:
+    """Record a checked answer. Wrong -> rated Again at once; right -> awaits a rating."""
+    question, shown, selected, version = given.question, given.shown, given.selected, given.version
 
     def record(fresh: bool) -> Feedback:
         # A version-0 token is almost always a first answer: insert the memory without looking it up first
         # (a unique-constraint error sends us back here with fresh=False, for the locked lookup).
-        memory = None if fresh else _locked_memory(learner, question.pk, with_settings=True)
+        memory, prefs = (None, None) if fresh else memory_sql.locked_memory(learner.pk, question.pk)
         if memory is None:
             if version != 0:
                 raise Stale("That answer was undone; here is the question again.")
             memory = QuestionMemory(learner=learner, question=question, due=now)
-            prefs = LearnerSettings.for_learner(learner)
+            prefs = settings_for(learner)
         else:
-            prefs = _settings_of(memory)
             if memory.version != version or (memory.pending or {}).get("seq") == version:
-                return _replayed_answer(learner, prefs, question, shown, memory, version, now)
-        correct = selected == {c.key for c in choices if c.correct}
+                # A showing minted for nobody replays only an answer recorded after it was minted (its own,
+                # or another tab's of the same showing), never older history of the question.
+                since = given.minted if given.for_nobody else None
+                return _replayed_answer(learner, prefs, question, shown, memory, version, now, since=since)
+        correct = selected == {c.key for c in given.choices if c.correct}
         if correct:
             memory.pending = {
                 "seq": version,
                 "revision": question.revision,
-                "shown": order,
+                "shown": given.order,
                 "answer": sorted(selected),
-                "ms": response_ms,
+                "ms": given.response_ms,
             }
-            memory.save()
+            memory_sql.save_memory(memory)
             return _feedback_awaiting_rating(learner, prefs, question, shown, memory, now)
         log = _apply_rating(
-            memory, prefs, Rating.Again, now, question.revision, order, sorted(selected), False, response_ms
+            memory, prefs, Rating.Again, now, question.revision, given.order, sorted(selected), False, given.response_ms
         )
         return Feedback(question=question, choices=shown, selected=selected, correct=False, memory=memory, log=log)
 
@@ -399,11 +427,15 @@ def _feedback_awaiting_rating(learner, prefs, question, shown, memory, now, repl
     )
 
 
-def _replayed_answer(learner, prefs, question, shown, memory, version, now) -> Feedback:
-    """A second submit of an answer already recorded: the same feedback, nothing written."""
+def _replayed_answer(learner, prefs, question, shown, memory, version, now, since=None) -> Feedback:
+    """A second submit of an answer already recorded: the same feedback, nothing written.
+
+    `since`: only a log recorded at or after this time counts as this showing's answer."""
     if memory is not None and (memory.pending or {}).get("seq") == version:
         return _feedback_awaiting_rating(learner, prefs, question, shown, memory, now, replay=True)
     log = ReviewLog.objects.filter(memory=memory, seq=version).first() if memory else None
+    if log is not None and since is not None and log.reviewed_at < since:
+        raise Stale("You have studied this question since this page was opened; here is what is next.")
     if log is None:
         raise Stale("That answer was undone; here is the question again.")
     return Feedback(
@@ -429,8 +461,8 @@ def _apply_rating(memory, prefs, rating: Rating, now, revision, shown, selected,
         memory.leech = memory.leech or memory.failures >= LEECH_FAILURES
     memory.pending = None
     memory.version += 1
-    memory.save()
-    return ReviewLog.objects.create(
+    memory_sql.save_memory(memory)
+    log = ReviewLog(
         learner_id=memory.learner_id,
         memory=memory,
         seq=seq,
@@ -444,6 +476,8 @@ def _apply_rating(memory, prefs, rating: Rating, now, revision, shown, selected,
         before=before,
         scheduled_due=memory.due,
     )
+    memory_sql.insert(log)
+    return log
 
 
 def rate(learner, token: dict, rating_value: str, now: datetime) -> ReviewLog | None:
@@ -456,14 +490,14 @@ def rate(learner, token: dict, rating_value: str, now: datetime) -> ReviewLog | 
         raise StudyError("A right answer is rated Hard (2), Good (3) or Easy (4).")
 
     def record() -> ReviewLog | None:
-        memory = _locked_memory(learner, token.get("q"), with_settings=True)
+        memory, prefs = memory_sql.locked_memory(learner.pk, token.get("q"))
         if memory is None:
             raise StudyError("That question has no answer to rate.")
         pending = memory.pending or {}
         if pending.get("seq") == token.get("v") and memory.version == token.get("v"):
             return _apply_rating(
                 memory,
-                _settings_of(memory),
+                prefs,
                 rating,
                 now,
                 pending["revision"],
@@ -525,23 +559,29 @@ def unsuspend(learner, question: Question, now: datetime) -> None:
 
 def _update_flags(learner, question: Question, now: datetime, **values) -> None:
     def record() -> None:
-        memory = _locked_memory(learner, question.pk)
+        memory, _ = memory_sql.locked_memory(learner.pk, question.pk)
         if memory is None:
             memory = QuestionMemory(learner=learner, question=question, due=now)
         for name, value in values.items():
             setattr(memory, name, value)
-        memory.save()
+        memory_sql.save_memory(memory)
 
     _retrying(record)
 
 
-def flag(learner, question: Question, comment: str) -> Flag:
-    """Report a question to the instructors; a second report updates the learner's open flag."""
+def check_flag_comment(comment: str) -> str:
+    """The report's comment, stripped; AnswerProblem when it is empty or too long (nothing is stored)."""
     comment = comment.strip()
     if not comment:
         raise AnswerProblem("Say what is wrong with the question, so an instructor can fix it.")
     if len(comment) > 2000:
         raise AnswerProblem("Keep the comment under 2,000 characters.")
+    return comment
+
+
+def flag(learner, question: Question, comment: str) -> Flag:
+    """Report a question to the instructors; a second report updates the learner's open flag."""
+    comment = check_flag_comment(comment)
     with transaction.atomic():
         existing = Flag.objects.select_for_update().filter(learner=learner, question=question, resolved_at=None).first()
         if existing:

@@ -1,7 +1,6 @@
 """Study session views: thin wrappers over quizzes.study. Every page works with and without htmx."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -13,18 +12,19 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from quizzes import study
-from quizzes.models import LearnerSettings, Question, ReviewLog, Service
+from quizzes.models import Question, ReviewLog, Service
+from studyapp import pagecache
+from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 
 UNDO_COOKIE = "study_undo"
 UNDO_SALT = "study.undo"
 
-# Who studies: for now the logged-in user (anonymous visitors are sent to log in). Guest learners will be
-# created here later, so every study view goes through these two names and nothing else.
-learner_required = login_required
+# Who studies: the signed-in user or the browser's guest. Pages that only read never create a guest (a
+# visitor with no learner sees the new questions); the first answer, bury, suspend or flag creates one.
 
 
-def learner_for(request: HttpRequest):
-    return request.user
+def _too_many_guests(request: HttpRequest, error: GuestLimitReached) -> HttpResponse:
+    return render(request, "429.html", {"reason": error.message}, status=429)
 
 
 def _scope(params: QueryDict) -> study.Scope:
@@ -53,9 +53,10 @@ def _get_question(question_id: int) -> Question:
 
 
 def _get_log_for_learner(learner, log_id: int) -> ReviewLog | None:
-    """The learner's own review log; None if it no longer exists (already undone); 404 if it is someone else's."""
+    """The learner's own review log; None if it no longer exists (already undone); 404 if it is someone else's
+    (every log is someone else's for a visitor with no learner)."""
     log = ReviewLog.objects.filter(pk=log_id).first()
-    if log is not None and log.learner_id != learner.pk:
+    if log is not None and (learner is None or log.learner_id != learner.pk):
         raise Http404("No such review.")
     return log
 
@@ -79,7 +80,6 @@ def _stale(request: HttpRequest, scope: study.Scope, error: study.Stale) -> Http
 
 
 @require_GET
-@learner_required
 @never_cache
 @vary_on_headers("HX-Request")
 def session(request: HttpRequest) -> HttpResponse:
@@ -89,11 +89,11 @@ def session(request: HttpRequest) -> HttpResponse:
 
 
 def _session_page(request: HttpRequest, scope: study.Scope, extra: dict, status: int = 200) -> HttpResponse:
-    learner = learner_for(request)
-    prefs = LearnerSettings.for_learner(learner)
+    learner = learner_or_none(request)
+    prefs = study.settings_for(learner)
     now = timezone.now()
     queue = study.next_in_queue(learner, prefs, scope, now)
-    feedback = study.resume(learner, prefs, queue.showing, now) if queue.showing else None
+    feedback = study.resume(learner, prefs, queue.showing, now) if queue.showing and learner else None
     context = {
         "scope": scope,
         "queue": queue,
@@ -103,9 +103,56 @@ def _session_page(request: HttpRequest, scope: study.Scope, extra: dict, status:
         "undo_log_id": _undo_log_id(request),
         **extra,
     }
+    who = pagecache.viewer(request)
+    if who is not None and queue.showing and not feedback and not extra and status == 200:
+        return _stored_session_page(request, context, who)
     if request.htmx:
         return render(request, "quizzes/study.html#session", context, status=status)
     return render(request, "quizzes/study.html", context, status=status)
+
+
+# A question page is the same HTML for every showing of one question revision in one option order, apart from
+# a few values: it is rendered once with placeholders for them and stored (studyapp.pagecache): the session
+# region (what htmx swaps) per showing, the whole page per showing and viewer (the header names the viewer).
+# Only numbers and signed tokens go into the placeholders.
+TOKEN_PLACEHOLDER = "STUDYTOKENPLACEHOLDER0showing"
+DONE_PLACEHOLDER = "STUDYDONEPLACEHOLDER0progress"
+REMAINING_PLACEHOLDER = "STUDYREMAININGPLACEHOLDER0progress"
+TOTAL_PLACEHOLDER = "STUDYTOTALPLACEHOLDER0progress"
+UNDO_PLACEHOLDER = "STUDYUNDOPLACEHOLDER0log"
+
+
+def _stored_session_page(request: HttpRequest, context: dict, who: tuple) -> HttpResponse:
+    """The question page (or its session region, for htmx) from stored HTML."""
+    scope, showing, progress = context["scope"], context["showing"], context["queue"].progress
+    question = showing.question
+    values = {
+        TOKEN_PLACEHOLDER: showing.token,
+        DONE_PLACEHOLDER: str(progress.done),
+        REMAINING_PLACEHOLDER: str(progress.remaining),
+        TOTAL_PLACEHOLDER: str(progress.total or 1),
+        UNDO_PLACEHOLDER: str(context["undo_log_id"] or ""),
+    }
+    undo = bool(context["undo_log_id"])
+    leech = bool(showing.memory and showing.memory.leech)
+    order = tuple(choice.pk for choice in showing.choices)
+    showing_key = (question.pk, question.revision, order, leech, scope.query(), undo)
+
+    def stored(placeholders: dict) -> HttpResponse:
+        stored_context = {
+            **context,
+            **placeholders,
+            "showing": study.Showing(question, showing.choices, showing.memory, token=TOKEN_PLACEHOLDER),
+            "queue": {
+                "progress": {"done": DONE_PLACEHOLDER, "remaining": REMAINING_PLACEHOLDER, "total": TOTAL_PLACEHOLDER}
+            },
+            "undo_log_id": UNDO_PLACEHOLDER if undo else None,
+        }
+        return render(request, "quizzes/study.html#session" if request.htmx else "quizzes/study.html", stored_context)
+
+    if request.htmx:
+        return pagecache.render_stored(request, ("study-session", *showing_key), stored, values)
+    return pagecache.render_stored(request, ("study-page", who, scope.label, *showing_key), stored, values)
 
 
 def _choice_ids(values: list[str]) -> list[int]:
@@ -116,16 +163,19 @@ def _choice_ids(values: list[str]) -> list[int]:
 
 
 @require_POST
-@learner_required
 def answer(request: HttpRequest) -> HttpResponse:
-    """Submit an answer: the feedback replaces the question (a wrong answer is rated Again at once)."""
-    learner = learner_for(request)
+    """Submit an answer: the feedback replaces the question (a wrong answer is rated Again at once).
+
+    A visitor's first answer creates their guest learner (after the answer is checked: a slip stores nothing)."""
     scope = _scope(request.POST)
     now = timezone.now()
     context = {"scope": scope, "undo_log_id": _undo_log_id(request)}
     try:
-        token = study.read_token(request.POST.get("token", ""), learner, "study.answer")
-        feedback = study.answer(learner, token, _choice_ids(request.POST.getlist("choice")), now)
+        token = study.read_token(request.POST.get("token", ""), learner_or_none(request), "study.answer")
+        given = study.check_answer(token, _choice_ids(request.POST.getlist("choice")), now)
+        feedback = study.answer(learner_for_write(request), given, now)
+    except GuestLimitReached as error:
+        return _too_many_guests(request, error)
     except study.StudyError as error:
         raise BadRequest(str(error)) from None
     except study.Stale as error:
@@ -153,17 +203,16 @@ def _render_card(request: HttpRequest, context: dict) -> HttpResponse:
     if request.htmx:
         return render(request, "quizzes/study.html#card", context)
     # Without JavaScript the whole page comes back; it needs the progress of the queue too.
-    learner = learner_for(request)
-    context["prefs"] = prefs = LearnerSettings.for_learner(learner)
+    learner = learner_or_none(request)
+    context["prefs"] = prefs = study.settings_for(learner)
     context["queue"] = study.next_in_queue(learner, prefs, context["scope"], timezone.now())
     return render(request, "quizzes/study.html", context)
 
 
 @require_POST
-@learner_required
 def rate(request: HttpRequest) -> HttpResponse:
-    """Rate a right answer (Hard, Good, Easy); the next question follows."""
-    learner = learner_for(request)
+    """Rate a right answer (Hard, Good, Easy); the next question follows. Its token names an existing learner."""
+    learner = learner_or_none(request)
     scope = _scope(request.POST)
     try:
         token = study.read_token(request.POST.get("token", ""), learner, "study.rate")
@@ -179,10 +228,9 @@ def rate(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@learner_required
 def undo(request: HttpRequest) -> HttpResponse:
     """Undo the learner's last rating: the memory goes back exactly as it was and the log entry is removed."""
-    learner = learner_for(request)
+    learner = learner_or_none(request)
     scope = _scope(request.POST)
     try:
         log_id = int(request.POST.get("log", ""))
@@ -202,38 +250,43 @@ def undo(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@learner_required
 def bury(request: HttpRequest, question_id: int) -> HttpResponse:
-    learner = learner_for(request)
     scope = _scope(request.POST)
     question = _get_question(question_id)
-    prefs = LearnerSettings.for_learner(learner)
+    try:
+        learner = learner_for_write(request)
+    except GuestLimitReached as error:
+        return _too_many_guests(request, error)
+    prefs = study.settings_for(learner)
     study.bury(learner, prefs, question, timezone.now())
     messages.success(request, "Buried: this question comes back in your next study day.")
     return _back_to_session(request, scope)
 
 
 @require_POST
-@learner_required
 def suspend(request: HttpRequest, question_id: int) -> HttpResponse:
-    learner = learner_for(request)
     scope = _scope(request.POST)
     question = _get_question(question_id)
+    try:
+        learner = learner_for_write(request)
+    except GuestLimitReached as error:
+        return _too_many_guests(request, error)
     study.suspend(learner, question, timezone.now())
     messages.success(request, "Suspended: this question will not be shown again until you unsuspend it.")
     return _back_to_session(request, scope)
 
 
 @require_POST
-@learner_required
 def flag(request: HttpRequest, question_id: int) -> HttpResponse:
     """Report a question to the instructors, with the learner's comment."""
-    learner = learner_for(request)
     scope = _scope(request.POST)
     question = _get_question(question_id)
     comment = request.POST.get("comment", "")
     try:
-        study.flag(learner, question, comment)
+        study.check_flag_comment(comment)
+        study.flag(learner_for_write(request), question, comment)
+    except GuestLimitReached as error:
+        return _too_many_guests(request, error)
     except study.AnswerProblem as problem:
         # Nothing is lost: the form comes back with the comment and the reason.
         extra = {"flag_question": question, "flag_problem": str(problem), "flag_comment": comment}
@@ -247,7 +300,6 @@ def flag(request: HttpRequest, question_id: int) -> HttpResponse:
 
 
 @require_GET
-@learner_required
 def choose(request: HttpRequest) -> HttpResponse:
     """Choose what to study: everything, one service, or one note's services."""
     from studyapp.notes.models import Note

@@ -49,7 +49,14 @@ def viewer(request: HttpRequest) -> tuple | None:
     user = request.user
     if not user.is_authenticated:
         return ("anonymous",)
-    return (user.pk, user.get_username(), getattr(user, "is_guest", False), getattr(user, "_is_instructor", None))
+    # The theme (progress settings) is part of every page: <html data-theme>.
+    return (
+        user.pk,
+        user.get_username(),
+        getattr(user, "is_guest", False),
+        getattr(user, "_is_instructor", None),
+        getattr(user, "theme", "system"),
+    )
 
 
 def _personalise(body: bytes, request: HttpRequest, extra: dict[str, str] | None = None) -> bytes:

@@ -7,6 +7,8 @@ through untouched and attr_list would let an author add `onclick`: nh3 is what m
 """
 
 import html
+import re
+import threading
 from dataclasses import dataclass, field
 
 import markdown
@@ -45,6 +47,37 @@ _EXTENSIONS = ["extra", "admonition", "sane_lists", "toc"]
 _EXTENSION_CONFIGS = {"toc": {"permalink": False, "toc_depth": "2-3"}}
 
 
+_local = threading.local()
+_FIELD_EXTENSIONS = ["extra", "admonition", "sane_lists"]  # fields have no table of contents
+# One line of prose with nothing Markdown or HTML would act on: its HTML is the line in a paragraph.
+_PLAIN = re.compile(r"(?:[^\W_]|[ ,.;:?!'\"()/%$+=@-])*")  # not "_": it is emphasis
+_BLOCK_START = re.compile(r"[-+=]|\d+[.)]")  # a list item or a setext underline when at the start
+
+
+def _markdown(document: bool = True) -> markdown.Markdown:
+    """This thread's converter, reset: building one (loading its extensions) costs more than converting."""
+    name = "document" if document else "field"
+    md = getattr(_local, name, None)
+    if md is None:
+        if document:
+            md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html")
+        else:
+            md = markdown.Markdown(extensions=_FIELD_EXTENSIONS, output_format="html")
+        setattr(_local, name, md)
+    return md.reset()
+
+
+def is_plain(source: str) -> bool:
+    """True when `source` is one line of plain prose (the fast path of render_markdown)."""
+    return (
+        bool(source)
+        and source == source.strip()
+        and _PLAIN.fullmatch(source) is not None
+        and "  " not in source
+        and _BLOCK_START.match(source) is None
+    )
+
+
 @dataclass
 class Rendered:
     html: str
@@ -68,7 +101,7 @@ def sanitize_html(html: str) -> str:
 
 def render_markdown_document(source: str) -> Rendered:
     """Render Markdown with heading anchors and return the sanitized HTML and its table of contents."""
-    md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html")
+    md = _markdown()
     html = md.convert(source or "")
     html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
     toc = [_toc_entry(token) for token in getattr(md, "toc_tokens", [])]
@@ -76,8 +109,12 @@ def render_markdown_document(source: str) -> Rendered:
 
 
 def render_markdown(source: str) -> str:
-    """Render a Markdown field to sanitized HTML."""
-    return render_markdown_document(source).html
+    """Render a Markdown field to sanitized HTML (plain one-line prose takes a shortcut with the same result)."""
+    if is_plain(source):
+        return f"<p>{source}</p>"
+    html = _markdown(document=False).convert(source or "")
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
+    return sanitize_html(html)
 
 
 def _toc_entry(token: dict) -> dict:

@@ -41,9 +41,12 @@ INSTALLED_APPS = [
     "axes",
     "studyapp.accounts",
     "studyapp.notes",
+    "studyapp.progress",
     "quizzes",
     "quizzes.exams",
     "quizzes.trainer",
+    "quizzes.authoring",
+    "quizzes.itemstats",
 ]
 
 MIDDLEWARE = [

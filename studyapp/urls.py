@@ -12,6 +12,9 @@ urlpatterns = [
     path("study/", include("quizzes.urls")),
     path("exam/", include("quizzes.exams.urls")),
     path("trainer/", include("quizzes.trainer.urls")),
+    path("", include("studyapp.progress.urls")),
+    path("author/<slug:slug>/stats/", include("quizzes.itemstats.urls")),
+    path("author/", include("quizzes.authoring.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -125,3 +125,84 @@ class TrainerAnswerFactory(factory.django.DjangoModelFactory):
     chosen_key = factory.LazyAttribute(lambda item: item.scenario.answer_key)
     correct = factory.LazyAttribute(lambda item: item.chosen_key == item.expected_key)
     response_ms = 5000
+
+
+# ---------------------------------------------------------------- instructor authoring (quizzes/authoring)
+
+
+class StewardshipFactory(factory.django.DjangoModelFactory):
+    """An instructor's bank (source "import") with its owner; published unless told otherwise."""
+
+    class Meta:
+        model = "authoring.BankStewardship"
+        skip_postgeneration_save = True
+
+    bank = factory.SubFactory(
+        BankFactory,
+        slug=factory.Sequence(lambda n: f"instructor-bank-{n}"),
+        title=factory.Sequence(lambda n: f"Instructor bank {n}"),
+        source="import",
+    )
+    owner = factory.SubFactory(InstructorFactory)
+    status = "published"
+
+    @factory.post_generation
+    def co_authors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.co_authors.set(extracted)
+
+
+class FlagFactory(factory.django.DjangoModelFactory):
+    """A learner's open flag on a question, at the question's current revision."""
+
+    class Meta:
+        model = "quizzes.Flag"
+
+    learner = factory.SubFactory(UserFactory)
+    question = factory.SubFactory(QuestionFactory)
+    revision = factory.LazyAttribute(lambda flag: flag.question.revision)
+    comment = "The explanation says 15 minutes but the answer says 5."
+
+
+# ---------------------------------------------------------------- progress dashboard (studyapp/progress)
+
+from datetime import timedelta  # noqa: E402
+
+
+class QuestionMemoryFactory(factory.django.DjangoModelFactory):
+    """A learner's memory of a question in review state: stability 10 days, reviewed a day ago."""
+
+    class Meta:
+        model = "quizzes.QuestionMemory"
+
+    learner = factory.SubFactory(UserFactory)
+    question = factory.SubFactory(QuestionFactory)
+    state = 2  # Review
+    step = None
+    stability = 10.0
+    difficulty = 5.0
+    last_review = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    due = factory.LazyAttribute(lambda memory: memory.last_review + timedelta(days=10))
+    introduced_at = factory.LazyAttribute(lambda memory: memory.last_review)
+    reps = 1
+    version = 1
+
+
+class ReviewLogFactory(factory.django.DjangoModelFactory):
+    """One right answer rated Good, to a question that was in review state (`before`)."""
+
+    class Meta:
+        model = "quizzes.ReviewLog"
+
+    memory = factory.SubFactory(QuestionMemoryFactory)
+    learner = factory.SelfAttribute("memory.learner")
+    seq = factory.Sequence(lambda n: n)
+    revision = 1
+    rating = 3
+    shown = [1, 2, 3, 4]
+    answer = [1]
+    correct = True
+    response_ms = 4000
+    reviewed_at = factory.LazyFunction(timezone.now)
+    before = factory.LazyFunction(lambda: {"state": 2})
+    scheduled_due = factory.LazyAttribute(lambda log: log.reviewed_at + timedelta(days=10))

@@ -4,6 +4,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from studyapp.rendering import ALLOWED_TAGS, render_markdown, render_markdown_document, sanitize_html
 
@@ -117,3 +119,33 @@ def test_tables_callouts_and_headings_render_with_anchors():
 def test_only_allowlisted_classes_and_attributes_remain():
     html = sanitize_html('<div class="admonition evil" id="x" tabindex="5" role="button"><p class="x">t</p></div>')
     assert html.replace(' class=""', "") == '<div class="admonition"><p>t</p></div>'
+
+
+def _full_pipeline(source: str) -> str:
+    from studyapp.rendering import _markdown
+
+    return sanitize_html(_markdown(document=False).convert(source))
+
+
+PLAINISH = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 ,.;:?!'\"()/%$+=@-_*`#<>&[]~|\\\n\té’“”")), min_size=1, max_size=40
+)
+
+
+@given(PLAINISH)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_the_plain_text_shortcut_gives_what_the_full_pipeline_gives(source):
+    from studyapp.rendering import is_plain
+
+    if is_plain(source):
+        assert render_markdown(source) == _full_pipeline(source)
+
+
+def test_every_plain_field_of_the_content_renders_as_the_full_pipeline_would(loaded_content):
+    from quizzes.models import Choice
+    from studyapp.rendering import is_plain
+
+    texts = [text for text in Choice.objects.values_list("text", flat=True) if is_plain(text)]
+    assert texts  # most choices are one line of prose: the shortcut is exercised
+    for text in texts:
+        assert render_markdown(text) == _full_pipeline(text), text

@@ -13,6 +13,7 @@ def test_the_home_page_tells_a_newcomer_where_to_start(client):
     assert "Where to start" in body
     assert 'href="/accounts/signup/"' in body
     assert 'href="#main"' in body  # skip link
+    assert 'href="/study/"' in body  # a visitor can answer a question without signing up first
 
 
 def test_every_page_carries_a_strict_content_security_policy(client):

@@ -125,3 +125,38 @@ def test_the_query_count_does_not_grow_with_the_bank(client, learner, other_lear
             assert open_study(client).token
         counts.append(len(queries))
     assert counts[0] == counts[1] <= MAX_QUERIES
+
+
+def test_an_anonymous_visitors_page_runs_at_most_8_queries_at_any_bank_size(client, learner, other_learner):
+    counts = []
+    for start, size in ((0, 100), (100, 1000)):
+        make_bank(size, learner, other_learner, start=start)
+        with CaptureQueriesContext(connection) as queries:
+            assert open_study(client).token
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= MAX_QUERIES
+
+
+def test_answering_and_rating_cost_the_same_queries_at_100_and_1100_questions(client, learner, other_learner):
+    client.force_login(learner)
+    counts = []
+    for start, size in ((0, 100), (100, 1000)):
+        make_bank(size, learner, other_learner, start=start)
+        shown = open_study(client, mode="new")
+        right = shown.right()
+        with CaptureQueriesContext(connection) as answering:
+            feedback = answer(client, shown, right, htmx=True, mode="new")
+        with CaptureQueriesContext(connection) as rating:
+            assert rate(client, feedback, 3, mode="new").status_code == 303
+        counts.append((len(answering), len(rating)))
+    assert counts[0] == counts[1]
+    assert max(counts[0]) <= MAX_QUERIES
+
+
+def test_the_due_queue_and_the_showing_are_one_query_each(client_for, bank):
+    """Beyond the session, the user and the settings: one query for the queue, one for the question."""
+    open_study(client_for)
+    with CaptureQueriesContext(connection) as queries:
+        open_study(client_for)
+    study = [q["sql"] for q in queries.captured_queries if "quizzes_" in q["sql"]]
+    assert len(study) == 3, study  # settings, queue, showing

@@ -28,12 +28,6 @@ def memory_of(learner, question) -> QuestionMemory:
     return QuestionMemory.objects.get(learner=learner, question=question)
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client):
-    response = client.get("/study/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
-
-
 def test_a_new_learner_gets_the_first_new_question_of_the_bank(client_for):
     first = QuestionFactory(position=1, stem_md="Which service runs code without servers?")
     QuestionFactory(position=2)
@@ -257,3 +251,32 @@ def test_a_question_missed_eight_times_is_tagged_a_leech_and_points_to_its_note(
     assert memory_of(learner, question).leech
     html = response.content.decode()
     assert "Leech:" in html and "missed this question 8 times" in html and 'href="/notes/ecs/"' in html
+
+
+def test_a_stored_question_page_carries_each_learners_own_token_and_progress(client, learner, other_learner):
+    from django.core import signing
+
+    QuestionFactory(position=1)
+    QuestionFactory(position=2)
+    for person in (learner, other_learner, learner, other_learner):  # the second round comes from the store
+        client.force_login(person)
+        shown = open_study(client)
+        assert signing.loads(shown.token, salt="study.answer")["l"] == person.pk
+        assert "Today: 0 done · 2 to go" in shown.html
+    client.force_login(learner)
+    shown = open_study(client)
+    answer(client, shown, shown.wrong())
+    again = open_study(client)  # the other question, with this learner's new progress and undo button
+    assert "Today: 1 done · 2 to go" in again.html
+    assert f'name="log" value="{ReviewLog.objects.get().pk}"' in again.html
+    assert 'value="STUDY' not in again.html and "PLACEHOLDER" not in again.html
+
+
+def test_a_stored_question_page_shows_the_question_as_edited(client_for):
+    question = QuestionFactory(stem_md="Before?", stem_html="<p>Before?</p>")
+    assert "Before?" in open_study(client_for).html
+    from quizzes.models import Question
+
+    Question.objects.filter(pk=question.pk).update(stem_html="<p>After?</p>", revision=2)
+    html = open_study(client_for).html
+    assert "After?" in html and "Before?" not in html

@@ -5,11 +5,18 @@ from django.db import models
 class User(AbstractUser):
     """A learner. Instructors are learners in the Instructors group (see roles.py)."""
 
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Same as my device"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
     # Guest learners (tried the app without signing up) are real learners flagged here, so every
     # feature works the same for them; signing up converts the same record.
     is_guest = models.BooleanField(default=False)
     # Address a guest was created from, for the per-address creation limit (cleared on sign-up).
     created_from = models.GenericIPAddressField(null=True, blank=True)
+    # Colour theme (settings page); on the user so base.html reads it without another query.
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
 
     class Meta:
         db_table = "accounts_user"

@@ -36,7 +36,7 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     )
     page.keyboard.press(str(wrong_position + 1))
     page.keyboard.press("Enter")
-    expect(card.get_by_role("heading", name="Not quite")).to_be_visible()
+    expect(card.get_by_role("heading", name="Not quite")).to_be_focused()
     expect(card).to_contain_text("Why Option A.")
     assert_accessible(page)
     assert ReviewLog.objects.get().rating == 1
@@ -51,7 +51,8 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     right_letter = "abcd"[card.locator(".choice-text").all_inner_texts().index("Option A")]
     page.keyboard.press(right_letter)
     page.keyboard.press("Enter")
-    expect(card.get_by_role("heading", name="Correct")).to_be_visible()
+    # Focus on the new heading also tells the swap has settled (htmx has wired the new rating form).
+    expect(card.get_by_role("heading", name="Correct")).to_be_focused()
     expect(card.get_by_role("button", name="Good")).to_be_visible()
     assert_accessible(page)
     page.keyboard.press(" ")
@@ -72,7 +73,8 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     page.keyboard.press(str(texts.index("Option A") + 1))
     page.keyboard.press(str(texts.index("Option B") + 1))
     page.keyboard.press("Enter")
-    expect(card.get_by_role("heading", name="Correct")).to_be_visible()
+    # Focus on the new heading also tells the swap has settled (htmx has wired the new rating form).
+    expect(card.get_by_role("heading", name="Correct")).to_be_focused()
     page.keyboard.press("4")
     expect(card).to_contain_text("Third question?")
     expect(card.locator("[data-autofocus]")).to_be_focused()
@@ -135,3 +137,45 @@ def test_the_study_page_is_accessible_in_both_themes_and_fits_360_pixels(
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     context.close()
+
+
+def test_a_visitor_studies_with_the_keyboard_as_a_guest_created_by_the_first_answer(
+    page, live_server, assert_accessible
+):
+    from studyapp.accounts.models import User
+
+    QuestionFactory(position=1, stem_md="Visitor first?", stem_html="<p>Visitor first?</p>")
+    QuestionFactory(position=2, stem_md="Visitor second?", stem_html="<p>Visitor second?</p>")
+    page.goto(live_server.url + "/study/")
+    card = page.locator("#card")
+    expect(card).to_contain_text("Visitor first?")
+    assert_accessible(page)
+    assert not User.objects.exists()  # reading the page created nobody
+
+    # The first answer (an htmx POST) creates the guest; the session and CSRF token rotate underneath the page.
+    wrong_position = next(
+        index for index, text in enumerate(card.locator(".choice-text").all_inner_texts()) if text != "Option A"
+    )
+    page.keyboard.press(str(wrong_position + 1))
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("heading", name="Not quite")).to_be_visible()
+    visitor = User.objects.get(is_guest=True)
+
+    # The following requests of the same page go through with the rotated token: continue, answer, rate, undo.
+    page.keyboard.press("Enter")
+    expect(card).to_contain_text("Visitor second?")
+    right_position = card.locator(".choice-text").all_inner_texts().index("Option A")
+    page.keyboard.press(str(right_position + 1))
+    page.keyboard.press("Enter")
+    expect(card.get_by_role("button", name="Good")).to_be_visible()
+    page.keyboard.press(" ")
+    expect(page.locator("#study")).to_contain_text("Today: 2 done")
+    assert ReviewLog.objects.filter(learner=visitor).count() == 2
+    page.keyboard.press("u")
+    expect(page.get_by_text("Undone: your last rating was removed")).to_be_visible()
+    assert ReviewLog.objects.filter(learner=visitor).count() == 1
+
+    page.reload()
+    expect(page.get_by_text("your progress lives in this browser only")).to_be_visible()
+    assert_accessible(page)
+    assert User.objects.count() == 1

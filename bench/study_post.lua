@@ -1,0 +1,65 @@
+-- wrk script: study answer or rate POSTs (htmx), one thread per learner. Each request spends a fresh
+-- one-time token minted by the seed (quizzes.benchdata.seed_posts): BENCH_FILE has one line per learner,
+-- "session token,value token,value ...". BENCH_PATH is /study/answer/ or /study/rate/, BENCH_FIELD the
+-- form field of the value (choice or rating), BENCH_EXPECT the status of a recorded request (200 or 303).
+-- A thread that runs out of tokens starts over: those requests are replays (recorded once, same result),
+-- counted in "replays" so the figure says what was measured.
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("index", counter)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local lines = {}
+  for line in io.lines(os.getenv("BENCH_FILE")) do
+    if #line > 0 then table.insert(lines, line) end
+  end
+  local mine = lines[((index - 1) % #lines) + 1]
+  pairs_ = {}
+  session = nil
+  for item in string.gmatch(mine, "%S+") do
+    if session == nil then session = item else table.insert(pairs_, item) end
+  end
+  path = os.getenv("BENCH_PATH")
+  field = os.getenv("BENCH_FIELD")
+  expect = tonumber(os.getenv("BENCH_EXPECT"))
+  csrf = os.getenv("BENCH_CSRF")
+  sent = 0
+  replays = 0
+  unexpected = 0
+end
+
+function request()
+  sent = sent + 1
+  if sent > #pairs_ then replays = replays + 1 end
+  local token, value = pairs_[((sent - 1) % #pairs_) + 1]:match("([^,]+),(%d+)")
+  return wrk.format("POST", path, {
+    ["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. csrf,
+    ["X-CSRFToken"] = csrf,
+    ["HX-Request"] = "true",
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }, "token=" .. token .. "&" .. field .. "=" .. value)
+end
+
+function response(status, headers, body)
+  if status ~= expect then unexpected = unexpected + 1 end
+end
+
+done = function(summary, latency, requests)
+  local unexpected_total, replays_total = 0, 0
+  for _, thread in ipairs(threads) do
+    unexpected_total = unexpected_total + (thread:get("unexpected") or 0)
+    replays_total = replays_total + (thread:get("replays") or 0)
+  end
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout + unexpected_total
+  io.write(string.format(
+    'BENCH_JSON {"rps": %.2f, "p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, "errors": %d, "requests": %d, "replays": %d}\n',
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    errors, summary.requests, replays_total))
+end

@@ -1,0 +1,156 @@
+import csv
+from math import ceil
+
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.html import strip_tags
+from django.views.decorators.http import require_GET
+
+from quizzes.itemstats import stats, tallies
+from quizzes.models import Bank
+from studyapp.accounts.roles import instructor_required
+
+PER_PAGE = 50
+# Column headers of the table, in order: (sort key, label).
+COLUMNS = [
+    ("position", "#"),
+    ("question", "Question"),
+    ("attempts", "Answers"),
+    ("facility", "Facility"),
+    ("discrimination", "Discrimination"),
+    (None, "Choices picked"),
+    ("time", "Average time"),
+    ("flags", "Open flags"),
+]
+
+
+def _get_bank_for_stats(request: HttpRequest, slug: str) -> Bank:
+    """The bank whose statistics this instructor may see: their own or co-authored bank, or a content bank."""
+    bank = get_object_or_404(Bank.objects.select_related("stewardship"), slug=slug)
+    try:
+        stewardship = bank.stewardship
+    except Bank.stewardship.RelatedObjectDoesNotExist:
+        return bank  # a content/banks bank: every instructor looks after it
+    if not stewardship.can_edit(request.user):
+        raise Http404("No bank of yours has this address.")
+    return bank
+
+
+def _sort(request: HttpRequest) -> str:
+    sort = request.GET.get("sort", "position")
+    if sort.removeprefix("-") not in stats.SORTS:
+        raise BadRequest(f"Unknown sort “{sort[:40]}”. Use the column headers to sort.")
+    return sort
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    if not raw.isdigit() or not 0 < len(raw) <= 6 or int(raw) < 1:
+        raise BadRequest(f"“{raw[:20]}” is not a page number.")
+    return int(raw)
+
+
+@require_GET
+@instructor_required
+def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
+    bank = _get_bank_for_stats(request, slug)
+    sort, number = _sort(request), _page_number(request)
+    tallies.fold_pending_answers()
+    summary = stats.bank_summary(bank)
+    pages = max(1, ceil(summary.questions / PER_PAGE))
+    number = min(number, pages)
+    start = (number - 1) * PER_PAGE
+    questions = list(stats.ordered(stats.annotated_questions(bank), sort)[start : start + PER_PAGE])
+    current = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "aria_sort": ("descending" if descending else "ascending") if key == current else None,
+            # A click on the sorted column reverses it; any other column sorts ascending first.
+            "next_sort": (key if descending else f"-{key}") if key == current else key,
+        }
+        for key, label in COLUMNS
+    ]
+    return render(
+        request,
+        "itemstats/stats.html",
+        {
+            "bank": bank,
+            "stewarded": hasattr(bank, "stewardship"),  # cached by select_related: no query
+            "summary": summary,
+            "rows": stats.question_stats(questions),
+            "columns": columns,
+            "sort": sort,
+            "page": number,
+            "pages": pages,
+            "previous_page": number - 1 if number > 1 else None,
+            "next_page": number + 1 if number < pages else None,
+            "first_row": start + 1,
+            "last_row": start + len(questions),
+            "enough_answers": stats.ENOUGH_ANSWERS,
+            "enough_attempts": stats.ENOUGH_ATTEMPTS,
+            "too_hard": stats.TOO_HARD,
+            "too_easy": stats.TOO_EASY,
+        },
+    )
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _number(value, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+@require_GET
+@instructor_required
+def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every question's statistics as CSV, in the page's order."""
+    bank = _get_bank_for_stats(request, slug)
+    sort = _sort(request)
+    tallies.fold_pending_answers()
+    rows = stats.question_stats(list(stats.ordered(stats.annotated_questions(bank), sort)))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{bank.slug}-item-statistics.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "position",
+            "id",
+            "question",
+            "answers",
+            "study_answers",
+            "exam_answers",
+            "facility_percent",
+            "discrimination",
+            "average_seconds",
+            "open_flags",
+            "choice_picks",
+            "problems",
+        ]
+    )
+    for row in rows:
+        q = row.question
+        writer.writerow(
+            [
+                q.position,
+                _cell(q.external_id),
+                _cell(strip_tags(q.stem_html).strip()),
+                q.attempts,
+                q.study_attempts,
+                q.exam_attempts,
+                _number(q.facility, 1),
+                _number(q.discrimination, 3),
+                _number(row.avg_seconds, 1),
+                q.open_flags,
+                "; ".join(f"{c.key}{'*' if c.correct else ''}={c.picks}" for c in row.choices),
+                _cell(" ".join(row.problems)),
+            ]
+        )
+    return response

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from studyapp.progress import views
+
+# No namespace: the navigation links the route named "progress".
+urlpatterns = [
+    path("progress/", views.progress, name="progress"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/export.json", views.export, {"kind": "json"}, name="settings_export_json"),
+    path("settings/export.zip", views.export, {"kind": "csv"}, name="settings_export_csv"),
+    path("settings/delete/", views.delete_account, name="settings_delete"),
+]

@@ -1,0 +1,140 @@
+"""Progress dashboard, settings, and data ownership (export, delete). Thin views over dashboard/ownership."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from studyapp import pagecache
+from studyapp.accounts.guests import learner_or_none
+from studyapp.progress import dashboard as dashboards
+from studyapp.progress import ownership
+from studyapp.progress.forms import DeleteAccountForm, SettingsForm, time_zones
+from studyapp.progress.readiness import EXAM_SHARE, GUESS, MIN_EXAM_ANSWERS, MIN_TRAINER_ANSWERS
+
+# Keys as each page's script (static/js/study.js, exam.js, trainer.js) handles them: (keys, what they do).
+SHORTCUTS = {
+    "Study session": [
+        (["1–9", "a–e"], "choose (or un-choose) an option while answering"),
+        (["Enter"], "submit your answer; after a wrong answer, continue"),
+        (["2", "3", "4"], "after a right answer: rate Hard, Good, Easy"),
+        (["Space"], "rate Good (or continue after a wrong answer)"),
+        (["u"], "undo your last rating"),
+        (["b"], "bury the question until tomorrow (Shift+B while answering)"),
+        (["s"], "suspend the question"),
+        (["f"], "report a problem with the question"),
+        (["?"], "show or hide the shortcut help"),
+    ],
+    "Practice exam": [
+        (["1–9"], "choose (or un-choose) an option"),
+        (["n"], "next question"),
+        (["p"], "previous question"),
+        (["f"], "flag the question for review"),
+        (["r"], "go to the review screen"),
+    ],
+    "Scenario trainer": [
+        (["Tab"], "move to the services"),
+        (["↑", "↓", "Space"], "choose a service"),
+        (["Enter"], "check your answer"),
+        (["n"], "next scenario after the feedback"),
+    ],
+}
+
+
+EXPLANATION = {
+    "exam_share": round(100 * EXAM_SHARE),
+    "memory_share": round(100 * (1 - EXAM_SHARE)),
+    "guess": round(100 * GUESS),
+    "min_exam_answers": MIN_EXAM_ANSWERS,
+    "min_trainer_answers": MIN_TRAINER_ANSWERS,
+}
+
+
+def learner_required(view):
+    """The signed-in learner or the browser's guest; anyone else is sent to log in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        learner = learner_or_none(request)
+        if learner is None:
+            return redirect_to_login(request.get_full_path())
+        request.learner = learner
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@never_cache
+def progress(request: HttpRequest) -> HttpResponse:
+    learner = learner_or_none(request)  # a visitor who never studied sees how to start; nothing is created
+    if learner is None:
+        return render(request, "progress/dashboard.html", {"board": None})
+    now = timezone.now()
+    prefs, day, numbers = dashboards.today(learner, now)
+
+    def page(placeholders: dict) -> HttpResponse:
+        board = dashboards.build(learner, prefs, day, numbers, now)
+        return render(request, "progress/dashboard.html", {"board": board, **EXPLANATION, **placeholders})
+
+    viewer = pagecache.viewer(request)
+    if viewer is None:  # e.g. a message to show once: rendered, not stored
+        return page({})
+    return pagecache.render_stored(request, (viewer, *dashboards.page_key(learner, prefs, day, numbers)), page)
+
+
+@require_http_methods(["GET", "POST"])
+@learner_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, learner=request.learner)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your settings are saved.")
+            return redirect("settings", permanent=False)
+        messages.error(request, "Some settings need fixing: see the messages next to them. Nothing was saved.")
+    context = {"form": form, "time_zones": time_zones(), "shortcuts": SHORTCUTS, "learner": request.learner}
+    return render(request, "progress/settings.html", context, status=200)
+
+
+@require_GET
+@never_cache
+@learner_required
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    now = timezone.now()
+    stem = f"ccp-study-{request.learner.username}-{now:%Y-%m-%d}"
+    if kind == "json":
+        response = HttpResponse(ownership.export_json(request.learner, now), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.json"'
+    else:
+        response = HttpResponse(ownership.export_csv_zip(request.learner, now), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{stem}-csv.zip"'
+    return response
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+@learner_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    learner = request.learner
+    form = DeleteAccountForm(request.POST or None, learner=learner)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ownership.delete_learner(learner)
+        except ownership.DeletionRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("settings_delete")
+        logout(request)
+        if learner.is_guest:
+            messages.success(request, "Your guest progress was discarded.")
+        else:
+            messages.success(request, "Your account and all your data are deleted.")
+        return redirect("home")
+    return render(request, "progress/delete.html", {"form": form, "learner": learner})
