@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
+from quizzes.authoring.models import BankStewardship
 from quizzes.itemstats import stats, tallies
 from quizzes.models import Bank
 from studyapp.accounts.roles import instructor_required
@@ -32,7 +33,7 @@ def _get_bank_for_stats(request: HttpRequest, slug: str) -> Bank:
         stewardship = bank.stewardship
     except Bank.stewardship.RelatedObjectDoesNotExist:
         return bank  # a content/banks bank: every instructor looks after it
-    if not stewardship.can_edit(request.user):
+    if not BankStewardship.objects.editable_by(request.user).filter(pk=stewardship.pk).exists():
         raise Http404("No bank of yours has this address.")
     return bank
 

@@ -109,11 +109,14 @@ def discard_guest(guest: User) -> None:
 
 def purge_inactive_guests(days: int) -> int:
     """Delete guests inactive for `days` days. Returns how many were removed."""
+    from quizzes.itemstats.tallies import before_learner_deleted  # item statistics keep anonymous counts
+
     cutoff = timezone.now() - timedelta(days=days)
     stale = User.objects.filter(is_guest=True, last_login__lt=cutoff)
     count = 0
     for guest in stale.iterator():
         with transaction.atomic():
+            before_learner_deleted(guest)
             guest.delete()
         count += 1
     return count
