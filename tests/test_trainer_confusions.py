@@ -57,6 +57,14 @@ def test_the_matrix_counts_right_answers_and_confusions_through_the_page(client,
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["1", "2", "1", "4", "25 %"]
 
 
+def test_the_stored_matrix_is_rebuilt_as_soon_as_the_learner_answers_again(client, trainee):
+    ecs = ecs_scenario().external_id
+    history_of(trainee, [(ecs, "fargate")])
+    assert "1 answer, 0 right." in client.get("/trainer/confusions/").content.decode()
+    history_of(trainee, [(ecs, "ecs")])
+    assert "2 answers, 1 right." in client.get("/trainer/confusions/").content.decode()
+
+
 def test_a_learner_sees_only_their_own_confusions(client, trainee, other_learner):
     history_of(other_learner, [(ecs_scenario().external_id, "fargate")])
     page = client.get("/trainer/confusions/").content.decode()

@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+from studyapp import pagecache
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 from studyapp.pagecache import stored_page
 
@@ -223,17 +225,34 @@ def _feedback_context(item: RoundItem, by_key: dict, catalogue: list[Service]) -
 @require_GET
 @learner_required
 def confusions(request: HttpRequest) -> HttpResponse:
-    history = History.for_learner(request.learner)
-    catalogue = _catalogue()
-    by_key = {service.key: service for service in catalogue}
-    top = [
-        {"pair": pair, "first": by_key.get(pair.first), "second": by_key.get(pair.second)}
-        for pair in history.top_pairs()
-        if pair.first in by_key and pair.second in by_key
-    ]
-    matrix = build_matrix(history, catalogue)
-    context = {"history": history, "matrix": matrix, "top": top}
-    return render(request, "trainer/confusions.html", context)
+    learner = request.learner
+
+    def page(placeholders: dict) -> HttpResponse:
+        history = History.for_learner(learner)
+        catalogue = _catalogue()
+        by_key = {service.key: service for service in catalogue}
+        top = [
+            {"pair": pair, "first": by_key.get(pair.first), "second": by_key.get(pair.second)}
+            for pair in history.top_pairs()
+            if pair.first in by_key and pair.second in by_key
+        ]
+        matrix = build_matrix(history, catalogue)
+        context = {"history": history, "matrix": matrix, "top": top, **placeholders}
+        return render(request, "trainer/confusions.html", context)
+
+    who = pagecache.viewer(request)
+    if who is None:  # a message to show: render this one fresh
+        return page({})
+    # The matrix changes only with the learner's answers (one indexed query tells) and the content.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), MAX(answered_at) FROM {RoundItem._meta.db_table}"
+            " WHERE learner_id = %s AND answered_at IS NOT NULL",
+            [learner.pk],
+        )
+        answers, latest = cursor.fetchone()
+    key = ("trainer-confusions", who, pagecache.content_release(), answers, str(latest))
+    return pagecache.render_stored(request, key, page)
 
 
 @require_GET
