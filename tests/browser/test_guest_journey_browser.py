@@ -19,7 +19,7 @@ def answer_the_first_question(page) -> None:
     card.get_by_role("button", name="Submit answer").click()
     verdict = card.get_by_role("heading", name="Correct").or_(card.get_by_role("heading", name="Not quite"))
     expect(verdict).to_be_focused()
-    if verdict.inner_text().startswith("Correct"):  # options are shuffled: a right answer is logged once rated
+    if "Correct" in verdict.inner_text():  # options are shuffled: a right answer is logged once rated
         card.get_by_role("button", name="Good").click()
     else:
         card.get_by_role("link", name="Continue").click()
