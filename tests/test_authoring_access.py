@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from quizzes.authoring.models import BankStewardship, PendingImport
+from quizzes.trainer.models import Scenario
 from tests.factories import FlagFactory, InstructorFactory, QuestionFactory, StewardshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,13 +12,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bank_setup():
-    """A bank with a co-author, a question, an open flag and a pending import."""
+    """A bank with a co-author, a question, an open flag and a pending import; its owner's trainer scenario."""
     co_author = InstructorFactory(username="co-author")
     stewardship = StewardshipFactory(co_authors=[co_author])
     question = QuestionFactory(bank=stewardship.bank, external_id="lambda-timeout")
     flag = FlagFactory(question=question)
     pending = PendingImport.objects.create(
         bank=stewardship.bank, uploaded_by=stewardship.owner, format="gift", file_name="x.gift", text=""
+    )
+    Scenario.objects.create(
+        external_id="owned-scenario",
+        owner=stewardship.owner,
+        status="draft",
+        text_md="Untouched",
+        answer=["lambda"],
+        answer_key="lambda",
+        difficulty=1,
+        source="/author/",
     )
     return {"stewardship": stewardship, "co_author": co_author, "question": question, "flag": flag, "pending": pending}
 
@@ -49,7 +60,20 @@ def urls(s) -> list[tuple[str, str, dict]]:
 
 
 URL_COUNT = 19
-BANK_FREE_URLS = [("get", "/author/", {}), ("get", "/author/banks/new/", {}), ("post", "/author/banks/new/", {})]
+BANK_FREE_URLS = [
+    ("get", "/author/", {}),
+    ("get", "/author/banks/new/", {}),
+    ("post", "/author/banks/new/", {}),
+    # Trainer scenarios: the owner's own (another instructor gets 404: tests/test_authoring_scenarios.py).
+    ("get", "/author/scenarios/", {}),
+    ("get", "/author/scenarios/new/", {}),
+    ("post", "/author/scenarios/new/", {"text": "Taken over", "status": "published"}),
+    ("post", "/author/scenarios/preview/", {"text": "<b>hi</b>"}),
+    ("get", "/author/scenarios/owned-scenario/edit/", {}),
+    ("post", "/author/scenarios/owned-scenario/edit/", {"text": "Taken over", "status": "published"}),
+    ("get", "/author/scenarios/owned-scenario/delete/", {}),
+    ("post", "/author/scenarios/owned-scenario/delete/", {}),
+]
 
 
 def request(client, method, url, data):
@@ -63,6 +87,7 @@ def assert_nothing_changed(s) -> None:
     assert s["stewardship"].co_authors.filter(pk=s["co_author"].pk).exists()
     assert s["flag"].resolved_at is None
     assert PendingImport.objects.filter(pk=s["pending"].pk).exists()
+    assert Scenario.objects.values_list("text_md", "status").get() == ("Untouched", "draft")
 
 
 def test_these_lists_cover_every_author_route(bank_setup):

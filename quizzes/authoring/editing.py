@@ -1,15 +1,19 @@
-"""Domain actions of the authoring pages: create a bank, save one question, archive, resolve a flag.
+"""Domain actions of the authoring pages: create a bank, save one question or scenario, archive, resolve a flag,
+delete (or retire) a scenario.
 
 Views call these and nothing else writes: every action runs in one transaction and locks the rows it changes.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from quizzes import banks
 from quizzes.banks import QuestionData
 from quizzes.models import Bank, Flag, Question, Service
+from quizzes.trainer.models import Scenario
+from quizzes.trainer.scenarios import rendered
 from studyapp.rendering import render_markdown
 
 from .models import BankStewardship, FlagResolution
@@ -17,6 +21,9 @@ from .models import BankStewardship, FlagResolution
 
 class EditConflict(Exception):
     """The question changed since the author opened it (another author saved first): says what to do."""
+
+
+SCENARIO_ID_TAKEN = "A scenario with this id exists already (in content/scenarios or on /author/): choose another."
 
 
 def create_bank(owner, *, slug: str, title: str, description: str, status: str) -> BankStewardship:
@@ -87,3 +94,85 @@ def resolve_flag(flag: Flag, author, note: str) -> FlagResolution | None:
         return FlagResolution.objects.create(
             flag=locked, resolved_by=author, note=note, revision_after=locked.question.revision
         )
+
+
+def new_scenario_id(text: str) -> str:
+    """An unused scenario id made from the first words of the text: 'a-video-site-transcodes-uploads-2'."""
+    base = slugify(" ".join(text.split()[:6]))[:60].strip("-") or "scenario"
+    taken = set(Scenario.objects.filter(external_id__startswith=base).values_list("external_id", flat=True))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def save_scenario(
+    owner,
+    scenario: Scenario | None,
+    *,
+    external_id: str,
+    status: str,
+    text: str,
+    answer: list[str],
+    difficulty: int,
+    clues: list[str],
+    why: str,
+    why_not: dict[str, str],
+) -> Scenario:
+    """Create or update an instructor's trainer scenario, rendered and highlighted as the content loader does.
+
+    The id of a new scenario must be unused by every scenario, content or authored: EditConflict otherwise.
+    An existing scenario keeps its id (learners' progress refers to it)."""
+    values = {
+        **rendered(text=text, answer=answer, clues=clues, why=why, why_not=why_not),
+        "difficulty": difficulty,
+        "status": status,
+        "updated_at": timezone.now(),
+    }
+    service_ids = dict(Service.objects.filter(key__in=answer).values_list("key", "pk"))
+    with transaction.atomic():
+        if scenario is None:
+            if Scenario.objects.filter(external_id=external_id).exists():
+                raise EditConflict(SCENARIO_ID_TAKEN)
+            try:
+                with transaction.atomic():
+                    scenario = Scenario.objects.create(
+                        external_id=external_id, owner=owner, source=f"/author/ ({owner.username})"[:200], **values
+                    )
+            except IntegrityError:  # saved by someone else between the check and the insert
+                raise EditConflict(SCENARIO_ID_TAKEN) from None
+        else:
+            Scenario.objects.filter(pk=scenario.pk).update(**values)
+            for name, value in values.items():
+                setattr(scenario, name, value)
+        scenario.services.set([service_ids[key] for key in values["answer"]])
+    return scenario
+
+
+def scenario_was_answered(scenario: Scenario) -> bool:
+    """Whether any learner's round holds this scenario: then it is part of their history and cannot be deleted."""
+    return scenario.round_items.exists()
+
+
+def delete_scenario(scenario: Scenario) -> bool:
+    """Remove an instructor's scenario: delete it, or retire it when learners met it in a round.
+
+    A retired scenario is inactive and back to draft: no round serves it again, and the learners' answers
+    (their history, the confusion matrix) still name it. Returns True when deleted, False when retired."""
+    with transaction.atomic():
+        # The row lock makes a round that is adding this scenario wait (its insert locks the referenced row),
+        # so the check and the delete agree.
+        locked = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if not scenario_was_answered(locked):
+            locked.delete()
+            return True
+        locked.is_active, locked.status, locked.updated_at = False, Scenario.Status.DRAFT, timezone.now()
+        locked.save(update_fields=["is_active", "status", "updated_at"])
+    return False
+
+
+def release_retired_scenarios(owner) -> int:
+    """Before an instructor's account is deleted: their retired scenarios stay for the learners' history but
+    need no owner any more (they are never served again), so they no longer block the deletion."""
+    return Scenario.objects.filter(owner=owner, is_active=False).update(owner=None)

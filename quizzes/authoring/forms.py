@@ -17,6 +17,7 @@ from .models import BankStewardship
 
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 MAX_CHOICES = 10
+RESERVED_BANK_SLUGS = {"scenarios"}  # /author/scenarios/ is the trainer scenarios' page, not a bank
 
 
 class BankForm(forms.Form):
@@ -43,6 +44,8 @@ class NewBankForm(BankForm):
         slug = self.cleaned_data["slug"]
         if not SLUG.match(slug):
             raise forms.ValidationError("Use lowercase letters, digits and single dashes, like my-lambda-quiz.")
+        if slug in RESERVED_BANK_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is the address of another authoring page: choose another slug.")
         if Bank.objects.filter(slug=slug).exists():
             raise forms.ValidationError("A bank with this slug exists already: choose another.")
         return slug

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import scenario_views, views
 
 app_name = "author"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("banks/new/", views.bank_create, name="bank_create"),
+    # Trainer scenarios: before the bank routes, or "scenarios" would be taken for a bank's slug.
+    path("scenarios/", scenario_views.scenario_list, name="scenarios"),
+    path("scenarios/new/", scenario_views.scenario_edit, name="scenario_create"),
+    path("scenarios/preview/", scenario_views.scenario_preview_view, name="scenario_preview"),
+    path("scenarios/<slug:external_id>/edit/", scenario_views.scenario_edit, name="scenario_edit"),
+    path("scenarios/<slug:external_id>/delete/", scenario_views.scenario_delete, name="scenario_delete"),
     path("<slug:slug>/", views.bank_detail, name="bank"),
     path("<slug:slug>/edit/", views.bank_edit, name="bank_edit"),
     path("<slug:slug>/archive/", views.bank_archive, name="bank_archive"),

@@ -3,24 +3,23 @@
 Everything is validated before anything is written, so a bad file stops `load_content` with its name,
 line and reason. Scenarios are matched by id: a second load changes nothing, an edited one is updated,
 and one whose entry disappeared is deleted, or only deactivated when learners have answered it
-(their history keeps pointing at it).
+(their history keeps pointing at it). Scenarios instructors write on /author/scenarios/ (they have an
+owner) are never updated, deactivated or deleted here, and a file may not reuse one of their ids.
 """
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.html import escape
-
 from quizzes.models import Service
-from quizzes.trainer.models import GuideNode, Scenario, answer_key
+from quizzes.trainer.models import GuideNode, Scenario
+from quizzes.trainer.scenarios import MIN_WHY_NOTS, check_scenario, highlight, rendered
 from studyapp.content import ContentError, load_yaml_file, require
-from studyapp.rendering import render_markdown, sanitize_html
+from studyapp.rendering import render_markdown
+
+__all__ = ["MIN_WHY_NOTS", "highlight", "load_trainer"]  # highlight lives in scenarios.py, shared with /author/
 
 MIN_SCENARIOS_PER_CORE_SERVICE = 8
-MIN_WHY_NOTS = 2
-MIN_REASON_LENGTH = 20  # a "why not" must be a specific reason, not "wrong"
-GENERIC_REASONS = re.compile(r"^\s*(this is |that is |it is )?(wrong|incorrect|not correct|not right|no)\W*$", re.I)
 MAX_GUIDE_QUESTIONS = 6
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -28,7 +27,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 def load_trainer(directory: Path) -> dict[str, int]:
     """Validate and load the scenarios and the decision guide; return counts of what changed."""
     services = dict(Service.objects.values_list("key", "core"))
-    scenarios = _read_scenarios(directory / "scenarios", services)
+    authored = set(Scenario.objects.authored().values_list("external_id", flat=True))
+    scenarios = _read_scenarios(directory / "scenarios", services, authored)
     nodes = _read_guide(directory / "decision-guide.yaml", services)
     return {**_save_scenarios(scenarios), **_save_guide(nodes)}
 
@@ -51,52 +51,15 @@ class ScenarioEntry:
 
     def render(self) -> None:
         self.values = {
-            "text_md": self.text,
-            "text_html": render_markdown(self.text),
-            "highlighted_html": highlight(self.text, self.clues),
-            "answer": self.answer,
-            "answer_key": answer_key(self.answer),
+            **rendered(text=self.text, answer=self.answer, clues=self.clues, why=self.why, why_not=self.why_not),
             "difficulty": self.difficulty,
-            "clues": self.clues,
-            "why_md": self.why,
-            "why_html": render_markdown(self.why),
-            "why_not_md": self.why_not,
-            "why_not_html": {key: render_markdown(text) for key, text in self.why_not.items()},
             "source": self.source,
             "order": self.order,
             "is_active": True,
         }
 
 
-def highlight(text: str, clues: list[str]) -> str:
-    """The text as HTML paragraphs with every occurrence of each clue phrase in <mark>.
-
-    Works on the plain text: overlapping clues merge into one mark, each piece is escaped, and the
-    result goes through the sanitizer like every other stored HTML.
-    """
-    spans = []
-    for clue in clues:
-        start = text.find(clue)
-        while start != -1:
-            spans.append((start, start + len(clue)))
-            start = text.find(clue, start + len(clue))
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    pieces, position = [], 0
-    for start, end in merged:
-        pieces.append(escape(text[position:start]))
-        pieces.append(f"<mark>{escape(text[start:end])}</mark>")
-        position = end
-    pieces.append(escape(text[position:]))
-    paragraphs = [part.strip() for part in "".join(pieces).split("\n\n") if part.strip()]
-    return sanitize_html("".join(f"<p>{part}</p>" for part in paragraphs))
-
-
-def _read_scenarios(folder: Path, services: dict[str, bool]) -> list[ScenarioEntry]:
+def _read_scenarios(folder: Path, services: dict[str, bool], authored: set[str]) -> list[ScenarioEntry]:
     if not folder.is_dir():
         raise ContentError(folder, "the scenarios folder is missing")
     entries: list[ScenarioEntry] = []
@@ -107,10 +70,17 @@ def _read_scenarios(folder: Path, services: dict[str, bool]) -> list[ScenarioEnt
             raise ContentError(path, "expected a top-level key 'scenarios:' with a list of scenarios", 1)
         for item in data["scenarios"]:
             entry = _read_scenario(item, path, services, len(entries))
+            line = getattr(item, "line", None)
             if entry.external_id in seen:
-                line = getattr(item, "line", None)
                 raise ContentError(
                     path, f"scenario id '{entry.external_id}' is also used in {seen[entry.external_id]}", line
+                )
+            if entry.external_id in authored:
+                raise ContentError(
+                    path,
+                    f"scenario id '{entry.external_id}' is taken by a scenario an instructor wrote on /author/: "
+                    "choose another id",
+                    line,
                 )
             seen[entry.external_id] = path
             entries.append(entry)
@@ -133,6 +103,7 @@ def _read_scenarios(folder: Path, services: dict[str, bool]) -> list[ScenarioEnt
 
 
 def _read_scenario(item, path: Path, services: dict[str, bool], order: int) -> ScenarioEntry:
+    """Check the YAML shapes here; the rules themselves are `check_scenario`'s, shared with /author/."""
     if not isinstance(item, dict):
         raise ContentError(path, "each scenario must be a mapping (id:, text:, answer: ...)")
     line = item.line
@@ -146,63 +117,36 @@ def _read_scenario(item, path: Path, services: dict[str, bool], order: int) -> S
     answer = item.get("answer")
     if isinstance(answer, str):
         answer = [answer]
-    if not isinstance(answer, list) or not 1 <= len(answer) <= 2 or not all(isinstance(k, str) for k in answer):
+    if not isinstance(answer, list) or not all(isinstance(k, str) for k in answer):
         raise ContentError(path, f"{where}: 'answer' must list one service key, or two used together", line)
-    if len(set(answer)) != len(answer):
-        raise ContentError(path, f"{where}: 'answer' names the same service twice", line)
-    for key in answer:
-        if key not in services:
-            raise ContentError(path, f"{where}: unknown service '{key}' in 'answer' (see services.yaml)", line)
     difficulty = require(item, "difficulty", path, int)
-    if difficulty not in (1, 2, 3):
-        raise ContentError(path, f"{where}: 'difficulty' must be 1, 2 or 3, not {difficulty}", line)
     clues = require(item, "clues", path, list)
-    for clue in clues:
-        if not isinstance(clue, str) or not clue.strip():
-            raise ContentError(path, f"{where}: every clue must be a phrase (text)", line)
-        if clue not in text:
-            raise ContentError(
-                path, f"{where}: clue '{clue}' does not occur in the text (clues are exact phrases)", line
-            )
     why = require(item, "why", path).strip()
     why_not = require(item, "why_not", path, dict)
-    why_not_line = getattr(why_not, "line", line)
-    if len(why_not) < MIN_WHY_NOTS:
-        raise ContentError(
-            path, f"{where}: 'why_not' needs a reason for each plausible wrong choice (at least {MIN_WHY_NOTS})", line
-        )
-    reasons: dict[str, str] = {}
-    for key, reason in why_not.items():
-        if key not in services:
-            raise ContentError(path, f"{where}: unknown service '{key}' in 'why_not' (see services.yaml)", why_not_line)
-        if key in answer:
-            raise ContentError(path, f"{where}: 'why_not' names '{key}', which is the answer", why_not_line)
-        if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH or GENERIC_REASONS.match(reason):
-            raise ContentError(
-                path,
-                f"{where}: the reason why not '{key}' must be specific to this scenario, not empty or generic",
-                why_not_line,
-            )
-        if reason.strip() in reasons.values():
-            raise ContentError(
-                path, f"{where}: the reason why not '{key}' repeats another one word for word", why_not_line
-            )
-        reasons[key] = reason.strip()
+    problems = check_scenario(
+        text=text, answer=answer, difficulty=difficulty, clues=clues, why=why, why_not=why_not, services=services
+    )
+    if problems:
+        problem = problems[0]
+        where_line = getattr(why_not, "line", line) if problem.field.startswith("why_not_") else line
+        raise ContentError(path, f"{where}: {problem.message}", where_line)
     return ScenarioEntry(
         external_id=external_id,
         text=text,
         answer=sorted(answer),
         difficulty=difficulty,
-        clues=[clue for clue in clues],
+        clues=list(clues),
         why=why,
-        why_not=reasons,
+        why_not={key: reason.strip() for key, reason in why_not.items()},
         source=path.name,
         order=order,
     )
 
 
 def _save_scenarios(entries: list[ScenarioEntry]) -> dict[str, int]:
-    existing = {scenario.external_id: scenario for scenario in Scenario.objects.prefetch_related("services")}
+    """Create, update, deactivate or delete content scenarios; instructors' scenarios are never touched."""
+    content = Scenario.objects.from_content()
+    existing = {scenario.external_id: scenario for scenario in content.prefetch_related("services")}
     service_ids = dict(Service.objects.values_list("key", "pk"))
     created = updated = 0
     for entry in entries:
@@ -219,7 +163,7 @@ def _save_scenarios(entries: list[ScenarioEntry]) -> dict[str, int]:
         if current_services != entry.answer:
             scenario.services.set([service_ids[key] for key in entry.answer])
         updated += changed or current_services != entry.answer
-    gone = Scenario.objects.exclude(external_id__in=[entry.external_id for entry in entries])
+    gone = content.exclude(external_id__in=[entry.external_id for entry in entries])
     answered = gone.filter(round_items__isnull=False).distinct()
     deactivated = answered.filter(is_active=True).update(is_active=False)
     _, deleted = gone.exclude(pk__in=answered.values("pk")).delete()

@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from quizzes.models import Service
 from quizzes.scheduling import MemoryState
@@ -24,15 +25,35 @@ class ScenarioQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def served(self):
+        """What learners train on: active scenarios from content/ and published ones written by instructors."""
+        return self.filter(is_active=True, status=Scenario.Status.PUBLISHED)
+
+    def from_content(self):
+        """Scenarios loaded from content/scenarios/*.yaml: the only ones `load_content` changes."""
+        return self.filter(owner__isnull=True)
+
+    def authored(self):
+        """Scenarios instructors wrote on /author/scenarios/."""
+        return self.filter(owner__isnull=False)
+
     def for_services(self, keys):
         """Scenarios whose answer includes any of these services."""
         return self.filter(pk__in=Scenario.services.through.objects.filter(service__key__in=keys).values("scenario"))
 
 
 class Scenario(models.Model):
-    """A realistic situation whose answer is one service (or two used together)."""
+    """A realistic situation whose answer is one service (or two used together).
 
-    external_id = models.SlugField(max_length=100, unique=True)  # the id in content/scenarios/*.yaml
+    Loaded from content/scenarios/*.yaml (no owner, always published) or written by an instructor on
+    /author/scenarios/ (the owner edits it; learners train on it once it is published).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    external_id = models.SlugField(max_length=100, unique=True)  # the id in content/scenarios/*.yaml or /author/
     text_md = models.TextField()
     text_html = models.TextField()
     highlighted_html = models.TextField()  # the text with its clue phrases in <mark>, shown after answering
@@ -48,6 +69,16 @@ class Scenario(models.Model):
     source = models.CharField(max_length=200)  # file name, for messages
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)  # False once its file entry is gone but learners answered it
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="authored_scenarios",
+    )  # the instructor who wrote it on /author/; empty for content/scenarios
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)  # set by each save on /author/
 
     objects = ScenarioQuerySet.as_manager()
 

@@ -85,7 +85,7 @@ def learner_scheduler(learner):
 def start_round(learner, kind: str, focus: Focus, now: datetime, rng: random.Random | None = None) -> Round:
     """Create a round of up to ten scenarios with their memories and one-time tokens."""
     rng = rng or random.Random()
-    pool = Scenario.objects.active()
+    pool = Scenario.objects.served()  # drafts are for their author only
     if focus.services or focus.note:
         pool = pool.for_services(focus.services)
     candidates = list(pool.values_list("pk", "answer", "why_not_md"))

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -207,18 +208,22 @@ class DeletionRefused(Exception):
     """The account still owns something others depend on (e.g. a question bank): nothing was deleted."""
 
 
-_OWNED = {"authoring.bankstewardship": "question bank"}
+# What an instructor owns that blocks deleting the account (their FKs are PROTECT), named for the message.
+_OWNED = {"authoring.bankstewardship": "question bank", "trainer.scenario": "trainer scenario"}
 
 
 def delete_learner(learner) -> None:
     """Delete the learner and everything about them, in one transaction (all or nothing).
 
-    Raises DeletionRefused, having changed nothing, when a protected reference (a bank they own) blocks it."""
+    Raises DeletionRefused, having changed nothing, when a protected reference (a bank or a trainer scenario
+    they own) blocks it."""
+    from quizzes.authoring.editing import release_retired_scenarios
     from quizzes.itemstats.tallies import before_learner_deleted  # the item-statistics feature owns it
 
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=learner.pk)
         before_learner_deleted(user)
+        release_retired_scenarios(user)
         try:
             user.delete()
         except (ProtectedError, RestrictedError) as error:
@@ -227,11 +232,11 @@ def delete_learner(learner) -> None:
 
 def _refusal(error) -> str:
     blockers = list(getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", []))
-    kinds = sorted({_OWNED.get(obj._meta.label_lower, str(obj._meta.verbose_name)) for obj in blockers})
+    kinds = Counter(_OWNED.get(obj._meta.label_lower, str(obj._meta.verbose_name)) for obj in blockers)
+    owned = " and ".join(f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in sorted(kinds.items()))
     names = ", ".join(sorted(str(obj) for obj in blockers)[:5])
     return (
-        f"Your account cannot be deleted yet: you own {len(blockers)} {' and '.join(kinds)}"
-        f"{'s' if len(blockers) > 1 else ''} ({names}) that other people rely on. Hand "
+        f"Your account cannot be deleted yet: you own {owned} ({names}) that other people rely on. Hand "
         f"{'them' if len(blockers) > 1 else 'it'} over to another instructor or delete "
         f"{'them' if len(blockers) > 1 else 'it'} on the authoring pages, then try again. Nothing was deleted."
     )
