@@ -69,6 +69,23 @@ ENDPOINTS = [
         "max_queries": 8,
     },
     {
+        # Every request spends a fresh one-time token (half right, half wrong answers).
+        "name": "trainer: answer (htmx POST)",
+        "path": "/trainer/rounds/",
+        "lua": "bench/study_post.lua",
+        "one_connection_per_thread": True,
+        "env": {
+            "BENCH_FILE": "{trainer_answers_file}",
+            "BENCH_PATH": "/trainer/rounds/ROUND/answer/",
+            "BENCH_FIELD": "service",
+            "BENCH_EXPECT": "200",
+            "BENCH_CSRF": "{csrf_secret}",
+        },
+        "count_with": "quizzes.trainer.benchdata.count_answer_queries",
+        "min_ratio": 0.40,
+        "max_queries": 8,
+    },
+    {
         "name": "trainer: confusions (5,000 answers)",
         "path": "/trainer/confusions/",
         "auth": "learner",
@@ -82,6 +99,17 @@ ENDPOINTS = [
         "auth": "progress",
         "min_ratio": 0.25,
         "max_queries": 12,
+    },
+    {
+        # Issue 6: paginated, <= 10 queries, on a bank of 10,000 questions and 1,000,000 answers with
+        # BENCH_FULL=1 (answers are folded into tallies by SQL; the page reads the tallies). The issue sets
+        # no throughput target for this instructor page (a 50-row table with every choice's share); the
+        # floor only catches a regression to a crawl.
+        "name": "item statistics (bank)",
+        "path": "/author/{stats_bank}/stats/?sort=-discrimination&page=3",
+        "auth": "instructor",
+        "min_ratio": 0.01,
+        "max_queries": 10,
     },
     {
         # Every request spends a fresh one-time token (half right, half wrong answers to new questions);

@@ -5,7 +5,8 @@ to a trivial HttpResponse("ok") view measured in the same run.
 
 Runs on a throw-away SQLite file, or on PostgreSQL when DATABASE_URL is set (in a separate
 "<name>_bench" database, created if absent). Options via environment: BENCH_DURATION (s, default 5),
-BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn, default 2 x cores).
+BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn, default 2 x cores),
+BENCH_ONLY (comma-separated: measure only the endpoints whose name contains one, beside the trivial view).
 """
 
 import json
@@ -201,8 +202,11 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        specs = [TRIVIAL, *ENDPOINTS]
-        queries = count_queries(env, ENDPOINTS, seed)
+        only = os.environ.get("BENCH_ONLY", "")  # e.g. BENCH_ONLY=trainer,note page: names containing one
+        words = [word.strip().lower() for word in only.split(",") if word.strip()] or [""]
+        endpoints = [spec for spec in ENDPOINTS if any(word in spec["name"].lower() for word in words)]
+        specs = [TRIVIAL, *endpoints]
+        queries = count_queries(env, endpoints, seed)
         rows = []
         for spec in specs:
             headers = list(spec.get("headers", []))
@@ -228,9 +232,11 @@ def main() -> None:
                 f"{spec['name']:<34} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} "
                 f"{'' if q is None else q:>4} {ratio:>6.2f}  {verdict}"
                 + (f" ({r['errors']} errors)" if r["errors"] else "")
+                + (f" ({r['replays']} of {r['requests']} were replays)" if r.get("replays") else "")
             )
         print("\nTargets: ratio >= the endpoint's min_ratio (bench/endpoints.py), SQL <= its max_queries.")
-        failures += run_checks(env, base, seed)
+        if not only:
+            failures += run_checks(env, base, seed)
         sys.exit(1 if failures else 0)
     finally:
         server.terminate()

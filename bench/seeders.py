@@ -8,7 +8,9 @@ SEEDERS: list[str] = [
     "quizzes.exams.benchdata.seed",
     "quizzes.exams.benchdata.seed_burst",
     "quizzes.trainer.benchdata.seed",
+    "quizzes.trainer.benchdata.seed_posts",
     "studyapp.progress.benchdata.seed",
+    "quizzes.itemstats.benchdata.seed",
 ]
 
 # Checks run against the live server after the load: dotted paths of `check(base_url, seed) -> (ok, message)`.

@@ -1,7 +1,8 @@
--- wrk script: study answer or rate POSTs (htmx), one thread per learner. Each request spends a fresh
--- one-time token minted by the seed (quizzes.benchdata.seed_posts): BENCH_FILE has one line per learner,
--- "session token,value token,value ...". BENCH_PATH is /study/answer/ or /study/rate/, BENCH_FIELD the
--- form field of the value (choice or rating), BENCH_EXPECT the status of a recorded request (200 or 303).
+-- wrk script: POSTs that each spend a fresh one-time token (htmx), one thread per learner: the study answer
+-- and rate (quizzes.benchdata.seed_posts) and the trainer answer (quizzes.trainer.benchdata.seed_posts).
+-- BENCH_FILE has one line per learner: "session item item ...", an item being "token,value" or, for a path
+-- that names the learner's round, "round,token,value" (ROUND in BENCH_PATH is replaced by it). BENCH_FIELD is
+-- the form field of the value (choice, rating or service), BENCH_EXPECT the status of a recorded request.
 -- A thread that runs out of tokens starts over: those requests are replays (recorded once, same result),
 -- counted in "replays" so the figure says what was measured.
 local threads = {}
@@ -36,8 +37,13 @@ end
 function request()
   sent = sent + 1
   if sent > #pairs_ then replays = replays + 1 end
-  local token, value = pairs_[((sent - 1) % #pairs_) + 1]:match("([^,]+),(%d+)")
-  return wrk.format("POST", path, {
+  local parts = {}
+  for part in string.gmatch(pairs_[((sent - 1) % #pairs_) + 1], "[^,]+") do table.insert(parts, part) end
+  local target, token, value = path, parts[1], parts[2]
+  if #parts == 3 then
+    target, token, value = string.gsub(path, "ROUND", parts[1]), parts[2], parts[3]
+  end
+  return wrk.format("POST", target, {
     ["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. csrf,
     ["X-CSRFToken"] = csrf,
     ["HX-Request"] = "true",

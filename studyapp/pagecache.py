@@ -17,7 +17,8 @@ from functools import wraps
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+
+from studyapp.csrf import get_token
 
 CSRF_PLACEHOLDER = "CSRFPLACEHOLDER0cached0page0token"
 NONCE_PLACEHOLDER = "NONCEPLACEHOLDER0cached0page"
@@ -95,9 +96,24 @@ def render_stored(
     return HttpResponse(_personalise(hit[0], request, extra), content_type=hit[1])
 
 
+_derived: dict[str, tuple[int, object]] = {}
+
+
+def per_release(name: str, release: int, build: Callable[[], object]):
+    """A value computed from the content only (e.g. the service catalogue), built once per content release
+    in each process. Treat it as read-only: requests share it."""
+    hit = _derived.get(name)
+    if hit is not None and hit[0] == release:
+        return hit[1]
+    value = build()
+    _derived[name] = (release, value)
+    return value
+
+
 def clear() -> None:
     with _lock:
         _pages.clear()
+        _derived.clear()
 
 
 def stored_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

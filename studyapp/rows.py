@@ -49,6 +49,33 @@ def fetch_one(model: type[Model], where: str, params: list, *, lock: bool = Fals
     return model.from_db(conn.alias, [f.attname for f in fields], values)
 
 
+def select_list(model: type[Model], alias: str, only: tuple[str, ...] | None = None) -> str:
+    """The model's concrete columns (or the `only` fields'), prefixed with a table alias: for hand-written joins."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in _fields(model, only))
+
+
+def build(model: type[Model], values, only: tuple[str, ...] | None = None) -> Model:
+    """An instance from the slice of a joined row that `select_list(model, ..., only)` selected (with `only`,
+    the other fields are deferred: reading one loads it, as with the ORM's `only()`)."""
+    fields = _fields(model, only)
+    conn = connections[DEFAULT_DB_ALIAS]
+    converted = [convert(field, value, conn) for field, value in zip(fields, values, strict=True)]
+    return model.from_db(conn.alias, [f.attname for f in fields], converted)
+
+
+def width(model: type[Model], only: tuple[str, ...] | None = None) -> int:
+    return len(_fields(model, only))
+
+
+@cache
+def _fields(model: type[Model], only: tuple[str, ...] | None) -> tuple:
+    fields = model._meta.concrete_fields
+    if only is None:
+        return tuple(fields)
+    return tuple(field for field in fields if field.primary_key or field.name in only)
+
+
 def update_row(instance: Model, **values) -> None:
     """`UPDATE <table> SET <field> = <value>, ... WHERE id = <instance.pk>` and the same on the instance.
 

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studyapp.navigation.navigation",
+                "studyapp.csrf.csrf",
             ],
         },
     },
@@ -94,6 +95,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tuned for a web app: WAL lets readers run beside the writer; IMMEDIATE transactions take the
     # write lock up front so concurrent writers queue on the busy timeout instead of failing.
     # Persistent connections: opening one (and running the PRAGMAs) per request costs more than the query.
+    # studyapp.sqlite is Django's backend with each statement's placeholder rewrite cached.
+    _db["ENGINE"] = "studyapp.sqlite"
     _db["CONN_MAX_AGE"] = None
     _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {

@@ -261,3 +261,18 @@ def test_a_finished_exam_refreshes_the_stored_page(client, learner, clock):
     )  # fmt: skip
     page = client.get("/progress/").content.decode()
     assert "One exam so far" in page and "<td>900</td>" in page
+
+
+def test_todays_numbers_leave_out_questions_of_draft_banks(client, new_yorker, clock):
+    from tests.factories import StewardshipFactory
+
+    QuestionFactory.create_batch(3)
+    draft = StewardshipFactory(status="draft")
+    hidden = QuestionFactory.create_batch(2, bank=draft.bank)
+    seen = QuestionMemoryFactory(learner=new_yorker, question=hidden[0], last_review=NOW - timedelta(days=3))
+    seen.due = NOW - timedelta(days=1)
+    seen.save()
+    prefs = LearnerSettings.objects.get(learner=new_yorker)
+    numbers = stats.today_counts(new_yorker, prefs, prefs.study_day(NOW), NOW)
+    assert numbers.questions == 3 and numbers.new_available == 3
+    assert numbers.due_now == 0  # the due memory is of a question learners no longer see

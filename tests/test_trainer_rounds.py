@@ -191,6 +191,17 @@ def test_the_end_of_a_round_shows_score_time_and_the_pairs_confused(client, trai
     assert client.get("/trainer/").content.decode().count("7 of 10 right") == 1
 
 
+def test_a_round_with_no_right_answer_ends_with_a_score_of_zero(client, trainee):
+    round_ = start(client)
+    for _ in range(10):
+        item = current(client, round_)
+        response = answer(client, round_, item, [a_wrong_choice(item)])
+        assert response.status_code == 303
+    round_.refresh_from_db()
+    assert round_.finished_at is not None and round_.score == 0
+    assert "0 of 10 right" in client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+
+
 def test_the_round_page_and_the_answer_stay_within_eight_queries(client, trainee, django_assert_max_num_queries):
     round_ = start(client)
     current(client, round_)
@@ -260,3 +271,44 @@ def test_a_removed_scenario_is_not_served_again(client, trainee):
     Scenario.objects.exclude(external_id__startswith="batch").update(is_active=False)
     round_ = start(client)
     assert all(item.scenario.is_active for item in round_.items.select_related("scenario"))
+
+
+def test_the_stored_round_page_carries_each_requests_own_token_and_moves_on_after_an_answer(client, trainee):
+    round_ = start(client)
+    first = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    again = client.get(f"/trainer/rounds/{round_.pk}/", headers={"HX-Request": "true"}).content.decode()
+    item = RoundItem.objects.select_related("scenario").get(round=round_, position=1)
+    assert TOKEN.search(first).group(1) == TOKEN.search(again).group(1) == item.token
+    assert "PLACEHOLDER" not in first + again
+    assert item.scenario.text_html in first and "Question 1 of 10" in again
+
+    answer(client, round_, item, [item.scenario.answer[0]])
+    following = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    second = RoundItem.objects.select_related("scenario").get(round=round_, position=2)
+    assert TOKEN.search(following).group(1) == second.token and "Question 2 of 10" in following
+
+
+def test_an_edited_scenario_shows_at_once_on_a_stored_round_page(client, trainee):
+    round_ = start(client)
+    client.get(f"/trainer/rounds/{round_.pk}/")  # stored
+    scenario = RoundItem.objects.get(round=round_, position=1).scenario
+    Scenario.objects.filter(pk=scenario.pk).update(text_html="<p>A retail company now wants something else.</p>")
+    page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    assert "A retail company now wants something else." in page
+
+
+def test_the_lightning_clock_is_the_servers_elapsed_time_on_every_request(client, trainee):
+    round_ = start(client, kind="lightning")
+    client.get(f"/trainer/rounds/{round_.pk}/")  # stored with a placeholder for the clock
+    Round.objects.filter(pk=round_.pk).update(started_at=timezone.now() - timedelta(seconds=75))
+    page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    elapsed = int(re.search(r'data-elapsed="(\d+)"', page).group(1))
+    assert 75 <= elapsed <= 80
+
+
+def test_another_learners_round_page_is_not_found_even_when_stored(client, trainee, other_learner):
+    round_ = start(client)
+    client.get(f"/trainer/rounds/{round_.pk}/")
+    client.force_login(other_learner)
+    assert client.get(f"/trainer/rounds/{round_.pk}/").status_code == 404
+    assert client.get(f"/trainer/rounds/{round_.pk}/", headers={"HX-Request": "true"}).status_code == 404

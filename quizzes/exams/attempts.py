@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 
 from quizzes import scheduling
@@ -17,7 +17,7 @@ from quizzes.exams import blueprint
 from quizzes.exams.models import GRACE, AttemptQuestion, ExamAttempt
 from quizzes.models import Choice, LearnerSettings, Question, QuestionMemory, Service
 from quizzes.scheduling import Rating
-from studyapp.rows import fetch_one, update_row
+from studyapp.rows import build, select_list, update_row, width
 
 PRESETS = {
     ExamAttempt.Preset.FULL: {"count": 65, "minutes": 90},
@@ -189,12 +189,27 @@ def close_overdue(now: datetime) -> int:
 # ---------------------------------------------------------------- answering
 
 
-def _lock(attempt_id: int, learner) -> ExamAttempt:
-    # Hand-written SQL on the hottest write path: compiling these ORM queries cost more than running them.
-    attempt = fetch_one(ExamAttempt, "id = %s AND learner_id = %s", [attempt_id, learner.pk], lock=True)
-    if attempt is None:
+def _lock(attempt_id: int, learner, position: int) -> tuple[ExamAttempt, AttemptQuestion | None]:
+    """The learner's attempt, locked, and its question at `position` (None if there is none): one statement.
+
+    Hand-written SQL on the hottest write path: compiling these ORM queries cost more than running them."""
+    attempts, items = ExamAttempt._meta.db_table, AttemptQuestion._meta.db_table
+    lock = ""
+    if connection.features.has_select_for_update:  # PostgreSQL; SQLite serializes writers instead
+        lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    sql = (
+        f"SELECT {select_list(ExamAttempt, 'a')}, {select_list(AttemptQuestion, 'i')} FROM {attempts} a "
+        f"LEFT JOIN {items} i ON i.attempt_id = a.id AND i.position = %s "
+        f"WHERE a.id = %s AND a.learner_id = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [position, attempt_id, learner.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise ExamAttempt.DoesNotExist
-    return attempt
+    split = width(ExamAttempt)
+    item = build(AttemptQuestion, row[split:]) if row[split] is not None else None
+    return build(ExamAttempt, row[:split]), item
 
 
 def save(
@@ -215,14 +230,13 @@ def save(
     payload = {"position": position, "keys": sorted(keys) if keys is not None else None, "flagged": flagged}
     timed_out = False
     with transaction.atomic():
-        attempt = _lock(attempt_id, learner)
+        attempt, item = _lock(attempt_id, learner, position)
         if attempt.is_open and attempt.is_overdue(now):
             _finish(attempt, attempt.deadline, auto=True)
             timed_out = True
         elif not attempt.is_open:
             raise ExamError("This exam is finished: it can no longer be changed.")
         else:
-            item = fetch_one(AttemptQuestion, "attempt_id = %s AND position = %s", [attempt.pk, position])
             if item is None:
                 raise ExamError("That question is not part of this exam.")
             if seq != attempt.seq:

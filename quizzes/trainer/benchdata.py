@@ -94,3 +94,72 @@ def _open_rounds(learner, scenarios, memories: dict[int, int], count: int, now) 
         batch_size=1000,
     )
     return [round_.pk for round_ in rounds]
+
+
+POST_LEARNERS = 16  # one per wrk connection; one more only the SQL count uses
+POST_ROUNDS = 40  # rounds of 10 unanswered scenarios per learner: 400 fresh answer tokens each
+
+
+def seed_posts(learner) -> dict:
+    """Fresh answer tokens for the answer POST bench: per learner, open rounds whose items are unanswered.
+
+    Written to a file (one line per learner: the session, then "round,token,service" triples, half right
+    and half wrong answers) that bench/study_post.lua reads. Idempotent: each run starts new rounds."""
+    import tempfile
+
+    from quizzes.exams.benchdata import CSRF_SECRET
+    from quizzes.management.commands.seed_bench import login_session
+    from studyapp.accounts.models import User
+
+    scenarios = list(Scenario.objects.active().values_list("pk", "answer_key", "why_not_md"))
+    now = timezone.now()
+    lines, counting = [], None
+    for index in range(POST_LEARNERS + 1):
+        user, _ = User.objects.get_or_create(username=f"bench-trainer-{index}")
+        memories = _memories(user, [pk for pk, _, _ in scenarios], now)
+        round_ids = _open_rounds(user, scenarios, memories, POST_ROUNDS, now)
+        answers = {pk: (key, sorted(why_not)) for pk, key, why_not in scenarios}
+        triples = []
+        items = RoundItem.objects.filter(round_id__in=round_ids).order_by("round_id", "position")
+        for position, (round_id, token, scenario_id) in enumerate(items.values_list("round_id", "token", "scenario")):
+            right, wrong = answers[scenario_id]
+            chosen = right.split("+")[0] if position % 2 or not wrong else wrong[0]
+            triples.append(f"{round_id},{token},{chosen}")
+        session = login_session(user)
+        if index == POST_LEARNERS:
+            counting = (session, triples[:4])
+            continue
+        lines.append(session + " " + " ".join(triples))
+    with tempfile.NamedTemporaryFile("w", prefix="trainer-bench-answers-", suffix=".txt", delete=False) as out:
+        out.write("\n".join(lines) + "\n")
+    return {
+        "trainer_answers_file": out.name,
+        "trainer_count_session": counting[0],
+        "trainer_count_answers": " ".join(counting[1]),
+        "csrf_secret": CSRF_SECRET,
+    }
+
+
+_counting_uses = 0
+
+
+def count_answer_queries(client, seed: dict):
+    """One answer POST as the page sends it (htmx) with a fresh token: what the SQL count measures."""
+    from quizzes.benchdata import _Succeeded
+    from quizzes.exams.benchdata import CSRF_SECRET
+
+    global _counting_uses
+    client.cookies["sessionid"] = seed["trainer_count_session"]
+    client.cookies["csrftoken"] = CSRF_SECRET
+    triples = seed["trainer_count_answers"].split()
+    round_id, token, service = triples[_counting_uses % len(triples)].split(",")
+    _counting_uses += 1
+    return lambda: _Succeeded(
+        client.post(
+            f"/trainer/rounds/{round_id}/answer/",
+            {"token": token, "service": service},
+            secure=True,
+            headers={"HX-Request": "true", "X-CSRFToken": CSRF_SECRET},
+        ),
+        200,
+    )

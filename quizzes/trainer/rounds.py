@@ -6,17 +6,20 @@ services and with the pairs they confuse. Drills on a pair mix both sides in a r
 learner cannot guess the answer from the order.
 """
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from quizzes.models import LearnerSettings, Service
 from quizzes.scheduling import Rating, review
 from quizzes.trainer.confusions import History, cells
 from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory, answer_key
+from studyapp.rows import build, convert, select_list, update_row, width
 
 ROUND_SIZE = 10
 MAX_DUE_IN_PRACTICE = 4  # due reviews mixed into a practice round; a drill of missed scenarios takes them all
@@ -186,6 +189,84 @@ def _memories(learner, scenario_ids: list[int], now: datetime) -> dict[int, Scen
 # ---------------------------------------------------------------- answering
 
 
+@dataclass(frozen=True)
+class OpenQuestion:
+    """What a round page shows while a scenario awaits its answer (one query: see open_question)."""
+
+    round_id: int
+    kind: str
+    size: int
+    focus: str  # the round's focus as stored (JSON text): part of the page, so part of its key
+    started_at: datetime
+    item_id: int
+    position: int
+    token: str
+    scenario_text_html: str
+    answer_key: str
+
+
+def open_question(learner_id: int, round_id: int) -> tuple[bool, OpenQuestion | None]:
+    """(whether the round is the learner's, the question it waits on or None when it is finished).
+
+    One hand-written query: the round page is the trainer's hottest read (see make bench)."""
+    round_table, item_table = Round._meta.db_table, RoundItem._meta.db_table
+    sql = (
+        f"SELECT r.kind, r.size, r.focus, r.started_at, r.finished_at, i.id, i.position, i.token, s.text_html, "
+        f"s.answer_key FROM {round_table} r "
+        f"LEFT JOIN {item_table} i ON i.id = (SELECT u.id FROM {item_table} u WHERE u.round_id = r.id "
+        f"AND u.answered_at IS NULL ORDER BY u.position LIMIT 1) "
+        f"LEFT JOIN {Scenario._meta.db_table} s ON s.id = i.scenario_id "
+        "WHERE r.id = %s AND r.learner_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [round_id, learner_id])
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    kind, size, focus, started_at, finished_at, item_id, position, token, text_html, key = row
+    if finished_at is not None or item_id is None:
+        return True, None
+    started_at = convert(Round._meta.get_field("started_at"), started_at)
+    focus = focus if isinstance(focus, str) else json.dumps(focus)  # text on SQLite, parsed on PostgreSQL
+    return True, OpenQuestion(round_id, kind, size, focus, started_at, item_id, position, token, text_html, key)
+
+
+def item_for_answer(learner, round_id: int, token: str) -> RoundItem | None:
+    """The item a one-time token was issued for in this learner's round, with its round, scenario, memory,
+    the time of the round's previous answer and the learner's settings: one hand-written query (the answer
+    POST is the trainer's hottest write, see make bench). None when the token is not of this round."""
+    parts = [(RoundItem, "i", None), (Round, "r", None), (Scenario, "s", None)]
+    parts += [(ScenarioMemory, "m", None), (LearnerSettings, "ls", None)]
+    table = {alias: model._meta.db_table for model, alias, _ in parts}
+    sql = (
+        f"SELECT {', '.join(select_list(model, alias, only) for model, alias, only in parts)}, "
+        f"(SELECT MAX(p.answered_at) FROM {table['i']} p WHERE p.round_id = i.round_id) "
+        f"FROM {table['i']} i JOIN {table['r']} r ON r.id = i.round_id "
+        f"JOIN {table['s']} s ON s.id = i.scenario_id JOIN {table['m']} m ON m.id = i.memory_id "
+        f"LEFT JOIN {table['ls']} ls ON ls.learner_id = r.learner_id "
+        "WHERE i.token = %s AND i.round_id = %s AND r.learner_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token, round_id, learner.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    slices, start = [], 0
+    for model, _, only in parts:
+        slices.append(row[start : start + width(model, only)])
+        start += width(model, only)
+    item, round_, scenario, memory = (
+        build(model, values, only) for (model, _, only), values in zip(parts[:4], slices[:4], strict=True)
+    )
+    round_.learner = learner
+    # The learner's settings, or none (defaults): cached on the learner so the scheduler needs no query.
+    settings = build(LearnerSettings, slices[4]) if slices[4][0] is not None else None
+    LearnerSettings.learner.field.remote_field.set_cached_value(learner, settings)
+    item.round, item.scenario, item.memory = round_, scenario, memory
+    item.previous_answer_at = convert(RoundItem._meta.get_field("answered_at"), row[start])
+    return item
+
+
 def items_with_context():
     """Round items with what answering and feedback need, in one query."""
     previous = (
@@ -224,22 +305,43 @@ def record_answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundIte
         "rating": rating.value,
     }
     with transaction.atomic():
-        if not RoundItem.objects.filter(pk=item.pk, answered_at__isnull=True).update(**values):
+        if not _claim(item, values):
             return items_with_context().get(pk=item.pk)  # answered meanwhile by another request
         memory = item.memory
         review(memory, rating, now, _scheduler_of(round_.learner), duration_ms=response_ms)
         memory.lapses += not correct
-        memory.save(update_fields=["state", "step", "stability", "difficulty", "due", "last_review", "lapses"])
+        update_row(
+            memory,
+            **{
+                name: getattr(memory, name)
+                for name in ("state", "step", "stability", "difficulty", "due", "last_review")
+            },
+            lapses=memory.lapses,
+        )
         if item.position == round_.size:
             duration = int((now - round_.started_at).total_seconds() * 1000)
             score = RoundItem.objects.filter(round=OuterRef("pk"), correct=True).values("round").annotate(n=Count("pk"))
-            Round.objects.filter(pk=round_.pk).update(
-                finished_at=now, duration_ms=duration, score=Subquery(score.values("n"))
+            Round.objects.filter(pk=round_.pk).update(  # no right answer: no group, so the count is 0, not NULL
+                finished_at=now, duration_ms=duration, score=Coalesce(Subquery(score.values("n")), 0)
             )
             round_.finished_at, round_.duration_ms = now, duration
     for name, value in values.items():
         setattr(item, name, value)
     return item
+
+
+def _claim(item: RoundItem, values: dict) -> bool:
+    """Write the answer on the item unless another request did first: the token is spent once."""
+    conn = connection
+    meta = RoundItem._meta
+    fields = [meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{conn.ops.quote_name(field.column)} = %s" for field in fields)
+    params = [field.get_db_prep_save(values[field.name], conn) for field in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s AND answered_at IS NULL", [*params, item.pk]
+        )
+        return cursor.rowcount == 1
 
 
 def _scheduler_of(learner):

@@ -4,6 +4,7 @@ Every page works without JavaScript (full pages, POST then redirect); with htmx 
 and the next question swap into #round.
 """
 
+import copy
 from functools import wraps
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from quizzes.models import Service
 from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
-from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
 from studyapp import pagecache
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 from studyapp.pagecache import stored_page
@@ -47,8 +48,13 @@ def learner_required(view):
     return wrapper
 
 
-def _catalogue() -> list[Service]:
-    return list(Service.objects.only("key", "name", "short", "core", "use_when", "note_slug", "order"))
+def _catalogue(release: int | None = None) -> list[Service]:
+    """The service palette, read once per content release (services change only with the content)."""
+
+    def read() -> list[Service]:
+        return list(Service.objects.only("key", "name", "short", "core", "use_when", "note_slug", "order"))
+
+    return pagecache.per_release("trainer-catalogue", pagecache.content_release() if release is None else release, read)
 
 
 def _get_round_for_learner(learner, round_id: int) -> Round:
@@ -60,7 +66,7 @@ def _get_round_for_learner(learner, round_id: int) -> Round:
 
 def _get_item_for_learner(learner, round_id: int, token: str) -> RoundItem:
     """The item a one-time token was issued for: 404 for another learner's round, 400 for a foreign token."""
-    item = rounds.items_with_context().filter(round_id=round_id, round__learner=learner, token=token).first()
+    item = rounds.item_for_answer(learner, round_id, token) if token else None
     if item is None:
         _get_round_for_learner(learner, round_id)
         raise BadRequest("This answer does not belong to a question of this round. Reload the round and try again.")
@@ -123,6 +129,55 @@ def _query(focus: rounds.Focus) -> str:
 @vary_on_headers("HX-Request")
 @learner_required
 def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    exists, question = rounds.open_question(request.learner.pk, round_id)
+    if not exists:
+        raise Http404("No such round.")
+    who = pagecache.viewer(request)
+    if question is not None and who is not None:
+        return _stored_question(request, question, who)
+    return _round_page(request, round_id)
+
+
+# A question of a round is the same HTML for every learner who gets that scenario at that position of a
+# round like theirs, apart from the answer token and the lightning clock: stored (studyapp.pagecache)
+# under a key holding everything else it shows, and filled in per request.
+TOKEN_PLACEHOLDER = "TRAINERTOKENPLACEHOLDER0item"
+ELAPSED_PLACEHOLDER = "TRAINERELAPSEDPLACEHOLDER0clock"
+
+
+def _stored_question(request: HttpRequest, question: rounds.OpenQuestion, who: tuple) -> HttpResponse:
+    elapsed = int((timezone.now() - question.started_at).total_seconds())
+    key = (
+        "trainer-question",
+        None if request.htmx else who,
+        pagecache.content_release(),  # the service palette comes from the content
+        question.round_id,
+        question.kind,
+        question.size,
+        question.focus,
+        question.item_id,
+        question.position,
+        question.scenario_text_html,  # an edited scenario is a new page
+        question.answer_key,
+    )
+
+    def render_question(placeholders: dict) -> HttpResponse:
+        round_ = _get_round_for_learner(request.learner, question.round_id)
+        # The item as the key describes it (not read again: the page must show what its key says).
+        scenario = Scenario(text_html=question.scenario_text_html, answer=question.answer_key.split("+"))
+        item = RoundItem(pk=question.item_id, round=round_, position=question.position, token=TOKEN_PLACEHOLDER)
+        item.scenario = scenario
+        context = {**_round_context(round_, _catalogue()), **placeholders, "item": item}
+        context["elapsed_s"] = ELAPSED_PLACEHOLDER
+        return render(request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context)
+
+    values = {TOKEN_PLACEHOLDER: question.token, ELAPSED_PLACEHOLDER: str(elapsed)}
+    response = pagecache.render_stored(request, key, render_question, values)
+    response["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+def _round_page(request: HttpRequest, round_id: int) -> HttpResponse:
     round_ = _get_round_for_learner(request.learner, round_id)
     catalogue = _catalogue()
     context = _round_context(round_, catalogue)
@@ -137,7 +192,8 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 @learner_required
 def answer(request: HttpRequest, round_id: int) -> HttpResponse:
     item = _get_item_for_learner(request.learner, round_id, request.POST.get("token", ""))
-    catalogue = _catalogue()
+    release = pagecache.content_release()
+    catalogue = _catalogue(release)
     by_key = {service.key: service for service in catalogue}
     chosen = list(dict.fromkeys(request.POST.getlist("service")))
     unknown = [key for key in chosen if key not in by_key]
@@ -153,7 +209,42 @@ def answer(request: HttpRequest, round_id: int) -> HttpResponse:
     item = rounds.record_answer(item, chosen, timezone.now())
     if not request.htmx:
         return HttpResponseRedirect(reverse("trainer:feedback", args=[round_id, item.position]), status=303)
-    return render(request, "trainer/round.html#round", _feedback_context(item, by_key, catalogue))
+    return _stored_feedback(request, item, by_key, catalogue, release)
+
+
+# The feedback on an answer is the same for every learner who gives that answer to that scenario in a
+# round of that size; only their round's address and the position in it differ. Stored (studyapp.pagecache)
+# under a key holding everything else it shows, rendered with stand-ins that each response replaces.
+ROUND_ID_STAND_IN = 7070707070707070
+POSITION_PLACEHOLDER = "TRAINERPOSITIONPLACEHOLDER0item"
+
+
+def _stored_feedback(request: HttpRequest, item: RoundItem, by_key: dict, catalogue, release: int) -> HttpResponse:
+    round_, scenario = item.round, item.scenario
+    key = (
+        "trainer-feedback",
+        release,
+        scenario.pk,
+        scenario.updated_at,  # set by every edit on /author/; content edits make a new release
+        item.chosen_key,
+        item.correct,
+        round_.size,
+        item.position == round_.size,  # the last one leads to the results
+    )
+
+    def render_feedback(placeholders: dict) -> HttpResponse:
+        stand_in = copy.copy(item)
+        stand_in.round = copy.copy(round_)
+        stand_in.round.pk = ROUND_ID_STAND_IN
+        context = {**_feedback_context(stand_in, by_key, catalogue), **placeholders}
+        stand_in.position = POSITION_PLACEHOLDER  # after the context used the real one
+        return render(request, "trainer/round.html#round", context)
+
+    own = {
+        f"/trainer/rounds/{ROUND_ID_STAND_IN}/": f"/trainer/rounds/{round_.pk}/",
+        POSITION_PLACEHOLDER: str(item.position),
+    }
+    return pagecache.render_stored(request, key, render_feedback, own)
 
 
 @require_GET

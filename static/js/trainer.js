@@ -29,11 +29,21 @@
     startClock(document);
   });
 
-  document.body.addEventListener("htmx:afterSwap", function () {
-    var round = document.getElementById("round") || document.getElementById("guide");
-    if (!round) return;
-    focusHeading(round);
-    startClock(round);
+  // htmx:load fires on the swapped-in element itself (afterSwap of an outerHTML swap fires on the detached
+  // old one, so it does not always reach the document): focus the new heading, restart the clock.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target === document.body) return; // the initial page load, not a swap
+    if (!event.target.closest || !event.target.closest("#round, #guide")) return;
+    // The event may fire before the new content is in the document (focus() would do nothing): finish
+    // once the swap is done, on the element now in the page.
+    window.setTimeout(function () {
+      var round = document.getElementById("round") || document.getElementById("guide");
+      if (!round) return;
+      // Unless the learner already moved on inside the new content, the focus (left on the pressed
+      // button or link of the old content, or on the page) goes to the new heading.
+      if (!round.contains(document.activeElement)) focusHeading(round);
+      startClock(round);
+    }, 0);
   });
 
   document.addEventListener("keydown", function (event) {

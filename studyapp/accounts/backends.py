@@ -4,13 +4,18 @@ The ORM compiles a query on each call, which costs several times the query itsel
 lookups; both run on every page, so they use hand-written SQL (measured in `make bench`).
 """
 
+import json
+import threading
+from collections import OrderedDict
+from functools import cache
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
-from studyapp.rows import convert
+from studyapp.rows import build, select_list
 
 
 class StudyBackend(ModelBackend):
@@ -23,24 +28,26 @@ class StudyBackend(ModelBackend):
             user_id = int(user_id)
         except (TypeError, ValueError):
             return None
-        columns = [field.column for field in User._meta.concrete_fields]
-        memberships = User.groups.through._meta.db_table
-        sql = (
-            f"SELECT {', '.join('u.' + c for c in columns)}, EXISTS (SELECT 1 FROM {memberships} m "
-            f"JOIN auth_group g ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = %s) "
-            f"FROM {User._meta.db_table} u WHERE u.id = %s"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [INSTRUCTORS_GROUP, user_id])
+            cursor.execute(_user_sql(), [INSTRUCTORS_GROUP, user_id])
             row = cursor.fetchone()
         if row is None:
             return None
-        fields = User._meta.concrete_fields
-        conn = connections[DEFAULT_DB_ALIAS]
-        values = [convert(field, value, conn) for field, value in zip(fields, row[:-1], strict=True)]
-        user = User.from_db(connection.alias, [f.attname for f in fields], values)
+        user = build(User, row[:-1])
         user._is_instructor = bool(row[-1])
         return user if self.user_can_authenticate(user) else None
+
+
+@cache
+def _user_sql() -> str:
+    from studyapp.accounts.models import User
+
+    columns = select_list(User, "u")
+    memberships = User.groups.through._meta.db_table
+    return (
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM {memberships} m JOIN auth_group g ON g.id = m.group_id "
+        f"WHERE m.user_id = u.id AND g.name = %s) FROM {User._meta.db_table} u WHERE u.id = %s"
+    )
 
 
 class SessionStore(DatabaseSessionStore):
@@ -60,4 +67,25 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return {}
-        return self.decode(row[0])
+        return _decoded(self, row[0])
+
+
+# Verifying and decoding the signed session data costs more than reading it; the same data (the row
+# did not change) always decodes to the same value, so each process keeps the last few as JSON text.
+_DECODED_MAX = 2048
+_decoded_json: OrderedDict[str, str] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
+def _decoded(store: SessionStore, session_data: str) -> dict:
+    with _decoded_lock:
+        text = _decoded_json.get(session_data)
+    if text is not None:
+        return json.loads(text)
+    data = store.decode(session_data)  # an empty dict when the signature does not verify
+    if data:
+        with _decoded_lock:
+            _decoded_json[session_data] = json.dumps(data)
+            while len(_decoded_json) > _DECODED_MAX:
+                _decoded_json.popitem(last=False)
+    return data

@@ -1,0 +1,25 @@
+"""Benchmark data for the item statistics page (registered in bench/seeders.py).
+
+The study seed (quizzes.benchdata) fills the "bench" bank: with BENCH_FULL=1 it holds 10,000 questions
+and 1,000,000 answers, the issue's scale. This seed gives it to an instructor and returns their session;
+the exam seed adds exam answers on top. Idempotent.
+"""
+
+from django.contrib.auth.models import Group
+
+from quizzes.authoring.models import BankStewardship
+from quizzes.models import Bank
+from studyapp.accounts.models import User
+from studyapp.accounts.roles import INSTRUCTORS_GROUP
+
+
+def seed(learner) -> dict:
+    from quizzes.management.commands.seed_bench import login_session
+
+    instructor, _ = User.objects.get_or_create(username="bench-instructor")
+    instructor.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
+    bank = Bank.objects.get(slug="bench")
+    BankStewardship.objects.get_or_create(
+        bank=bank, defaults={"owner": instructor, "status": BankStewardship.Status.PUBLISHED}
+    )
+    return {"instructor_session": login_session(instructor), "stats_bank": bank.slug}
