@@ -71,6 +71,14 @@ class QuestionQuerySet(models.QuerySet):
         hidden = BankStewardship.objects.hidden_from_learners().values("bank_id")
         return self.filter(is_active=True).exclude(bank_id__in=hidden)
 
+    def hidden(self):
+        """The complement of `active()`: retired questions and those of draft or archived banks (each part an
+        index search, where `exclude(active)` would read every question)."""
+        from quizzes.authoring.models import BankStewardship
+
+        hidden = BankStewardship.objects.hidden_from_learners().values("bank_id")
+        return self.filter(models.Q(is_active=False) | models.Q(bank_id__in=hidden))
+
     def in_scope(self, service_keys: list[str] | None):
         """Questions covering any of these services (all of them when None)."""
         if service_keys is None:
@@ -111,7 +119,11 @@ class Question(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bank", "external_id"], name="question_unique_id_in_bank")]
-        indexes = [models.Index(fields=["is_active", "position"], name="question_active_position")]
+        indexes = [
+            models.Index(fields=["is_active", "position"], name="question_active_position"),
+            # Counting the questions learners may see (active, not in a hidden bank) from the index alone.
+            models.Index(fields=["is_active", "bank"], name="question_active_bank"),
+        ]
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -180,6 +192,21 @@ class LearnerSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Study settings of {self.learner_id}"
+
+    @classmethod
+    def remember_for(cls, learner, settings: "LearnerSettings | None") -> None:
+        """Cache a learner's settings (None: they have none) on the learner, as the ORM caches a one-to-one:
+        `learner.study_settings` then needs no query (the settings are loaded with the user, see
+        studyapp.accounts.backends)."""
+        cls.learner.field.remote_field.set_cached_value(learner, settings)
+
+    @classmethod
+    def remembered(cls, learner) -> tuple[bool, "LearnerSettings | None"]:
+        """(whether the learner carries their settings, the settings or None when they have none)."""
+        related = cls.learner.field.remote_field
+        if not related.is_cached(learner):
+            return False, None
+        return True, related.get_cached_value(learner)
 
     @classmethod
     def for_learner(cls, learner) -> "LearnerSettings":

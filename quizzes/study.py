@@ -87,19 +87,32 @@ def resolve_scope(service: str = "", note: str = "", mode: str = "") -> Scope:
     if service and note:
         raise StudyError("Choose a service or a note, not both.")
     if service:
-        name = Service.objects.filter(key=service).values_list("name", flat=True).first()
+        name = _scope_names()[0].get(service)
         if name is None:
             raise StudyError(f"There is no service '{service}' in the catalogue.")
         return Scope(service=service, mode=mode, label=name, service_keys=(service,))
     if note:
-        from studyapp.notes.models import Note
-
-        found = Note.objects.filter(slug=note).values_list("title", "services").first()
+        found = _scope_names()[1].get(note)
         if found is None:
             raise StudyError(f"There is no note '{note}'.")
         title, services = found
-        return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=tuple(services))
+        return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=services)
     return Scope(mode=mode)
+
+
+def _scope_names() -> tuple[dict[str, str], dict[str, tuple[str, tuple[str, ...]]]]:
+    """Service names by key and (title, services) of notes by slug: from the content, read once per release."""
+    from studyapp import pagecache
+    from studyapp.notes.models import Note
+
+    def read():
+        services = dict(Service.objects.values_list("key", "name"))
+        notes = {
+            slug: (title, tuple(keys)) for slug, title, keys in Note.objects.values_list("slug", "title", "services")
+        }
+        return services, notes
+
+    return pagecache.per_release("study-scopes", pagecache.content_release(), read)
 
 
 # ---------------------------------------------------------------- the queue
@@ -110,7 +123,10 @@ def settings_for(learner) -> LearnerSettings:
     unsaved for a learner who has none or a visitor with no learner (a GET never writes)."""
     if learner is None:
         return LearnerSettings()
-    return fetch_one(LearnerSettings, "learner_id = %s", [learner.pk]) or LearnerSettings(learner=learner)
+    known, prefs = LearnerSettings.remembered(learner)  # loaded with the signed-in user: no query
+    if not known:
+        prefs = fetch_one(LearnerSettings, "learner_id = %s", [learner.pk])
+    return prefs or LearnerSettings(learner=learner)
 
 
 @dataclass

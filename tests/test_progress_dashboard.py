@@ -152,8 +152,11 @@ def test_today_shows_what_is_due_now_later_today_and_new_within_the_daily_limit(
     QuestionMemoryFactory(learner=new_yorker, due=NOW + timedelta(hours=5))  # 16:00 EDT: later today
     QuestionMemoryFactory(learner=new_yorker, due=NOW + timedelta(days=3))
     QuestionMemoryFactory(learner=new_yorker, due=NOW - timedelta(hours=1), buried_until=NOW + timedelta(hours=2))
-    introduced = QuestionMemoryFactory(learner=new_yorker, due=NOW + timedelta(days=1), introduced_at=NOW)
-    ReviewLogFactory(memory=introduced, reviewed_at=NOW - timedelta(minutes=5))
+    first_review = NOW - timedelta(minutes=5)  # its first review, today: it was introduced then
+    introduced = QuestionMemoryFactory(
+        learner=new_yorker, due=NOW + timedelta(days=1), introduced_at=first_review, last_review=first_review
+    )
+    ReviewLogFactory(memory=introduced, reviewed_at=first_review)
     for _ in range(5):
         QuestionFactory()  # never seen
     client.force_login(new_yorker)

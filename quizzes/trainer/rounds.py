@@ -261,7 +261,7 @@ def item_for_answer(learner, round_id: int, token: str) -> RoundItem | None:
     round_.learner = learner
     # The learner's settings, or none (defaults): cached on the learner so the scheduler needs no query.
     settings = build(LearnerSettings, slices[4]) if slices[4][0] is not None else None
-    LearnerSettings.learner.field.remote_field.set_cached_value(learner, settings)
+    LearnerSettings.remember_for(learner, settings)
     item.round, item.scenario, item.memory = round_, scenario, memory
     item.previous_answer_at = convert(RoundItem._meta.get_field("answered_at"), row[start])
     return item

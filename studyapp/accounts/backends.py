@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
-from studyapp.rows import build, select_list
+from studyapp.rows import build, select_list, width
 
 
 class StudyBackend(ModelBackend):
@@ -33,20 +33,29 @@ class StudyBackend(ModelBackend):
             row = cursor.fetchone()
         if row is None:
             return None
-        user = build(User, row[:-1])
-        user._is_instructor = bool(row[-1])
+        from quizzes.models import LearnerSettings
+
+        split = width(User)
+        user = build(User, row[:split])
+        user._is_instructor = bool(row[split])
+        # The study settings (every study, exam and progress page reads them), or None for Anki's defaults:
+        # kept on the user the way the ORM caches a one-to-one, so `user.study_settings` needs no query.
+        settings = build(LearnerSettings, row[split + 1 :]) if row[split + 1] is not None else None
+        LearnerSettings.remember_for(user, settings)
         return user if self.user_can_authenticate(user) else None
 
 
 @cache
 def _user_sql() -> str:
+    from quizzes.models import LearnerSettings
     from studyapp.accounts.models import User
 
-    columns = select_list(User, "u")
     memberships = User.groups.through._meta.db_table
     return (
-        f"SELECT {columns}, EXISTS (SELECT 1 FROM {memberships} m JOIN auth_group g ON g.id = m.group_id "
-        f"WHERE m.user_id = u.id AND g.name = %s) FROM {User._meta.db_table} u WHERE u.id = %s"
+        f"SELECT {select_list(User, 'u')}, EXISTS (SELECT 1 FROM {memberships} m JOIN auth_group g "
+        f"ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = %s), {select_list(LearnerSettings, 's')} "
+        f"FROM {User._meta.db_table} u LEFT JOIN {LearnerSettings._meta.db_table} s ON s.learner_id = u.id "
+        "WHERE u.id = %s"
     )
 
 

@@ -160,36 +160,45 @@ class Today:
 
 @cache
 def _today_sql() -> str:
-    """Today's counts over the learner's memories of questions learners may see (index search on the
-    learner, not a scan of the catalogue), the catalogue's size, and the fingerprint's lookups.
-    Positional parameters: see `today_counts` for their order."""
+    """Today's counts and the fingerprint's parts, each a scalar subquery over an index range of the
+    learner's memories (indexes memory_today and memory_queue, as the study queue), leaving out questions
+    learners may not see (`hidden`, computed once). Positional parameters: see `today_counts`."""
     from quizzes.due_queue import visible_questions
 
     def table(model) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
     visible, _ = visible_questions(None)  # a condition on the unaliased question table
-    questions, attempts = table(Question), table(ExamAttempt)
-    available = "NOT m.suspended AND (m.buried_until IS NULL OR m.buried_until <= %s)"
+    hidden_sql, _ = _hidden_questions()
+    questions, memories, attempts = table(Question), table(QuestionMemory), table(ExamAttempt)
+    mine = f"FROM {memories} m WHERE m.learner_id = %s AND m.question_id NOT IN hidden"
+    available = "m.suspended = %s AND (m.buried_until IS NULL OR m.buried_until <= %s)"
+    reviewed = f"m.last_review IS NOT NULL AND {available} AND m.state IN (%s, %s, %s)"
     return f"""
+        WITH hidden AS MATERIALIZED ({hidden_sql})
         SELECT
             (SELECT COUNT(*) FROM {questions} WHERE {visible}),
-            SUM(CASE WHEN m.last_review IS NOT NULL THEN 1 ELSE 0 END),
-            SUM(CASE WHEN m.last_review IS NULL AND (m.suspended OR m.buried_until > %s) THEN 1 ELSE 0 END),
-            SUM(CASE WHEN m.last_review IS NOT NULL AND {available} AND m.due <= %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN m.last_review IS NOT NULL AND {available} AND m.due < %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN m.introduced_at >= %s THEN 1 ELSE 0 END),
-            COUNT(m.id),
-            SUM(m.version),
+            (SELECT COUNT(*) {mine} AND m.last_review IS NOT NULL),
+            (SELECT COUNT(*) {mine} AND m.last_review IS NULL AND (m.suspended OR m.buried_until > %s)),
+            (SELECT COUNT(*) {mine} AND {reviewed} AND m.due <= %s),
+            (SELECT COUNT(*) {mine} AND {reviewed} AND m.due < %s),
+            (SELECT COUNT(*) {mine} AND m.last_review >= %s AND m.introduced_at >= %s),
+            (SELECT COUNT(*) FROM {memories} WHERE learner_id = %s),
+            (SELECT SUM(version) FROM {memories} WHERE learner_id = %s),
             (SELECT MAX(answered_at) FROM {table(RoundItem)} WHERE learner_id = %s),
             (SELECT COUNT(*) FROM {table(ScenarioMemory)} WHERE learner_id = %s),
             (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s AND state = %s),
             (SELECT MAX(finished_at) FROM {attempts} WHERE learner_id = %s AND state = %s),
             (SELECT id FROM {attempts} WHERE learner_id = %s AND state = %s ORDER BY started_at DESC LIMIT 1),
             (SELECT MAX(id) FROM {table(ContentRelease)})
-        FROM {table(QuestionMemory)} m JOIN {questions} ON {questions}.id = m.question_id
-        WHERE m.learner_id = %s AND {visible}
     """
+
+
+@cache
+def _hidden_questions() -> tuple[str, tuple]:
+    """SELECT id of the questions learners do not see (`Question.objects.hidden()`), with its parameters."""
+    sql, params = Question.objects.hidden().order_by().values("id").query.sql_with_params()
+    return sql, tuple(params)
 
 
 def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
@@ -200,21 +209,22 @@ def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
     from quizzes.due_queue import visible_questions
 
     adapt = connection.ops.adapt_datetimefield_value
-    _, visible_params = visible_questions(None)
+    _, visible = visible_questions(None)
+    _, hidden = _hidden_questions()
     finished, open_ = ExamAttempt.State.FINISHED.value, ExamAttempt.State.IN_PROGRESS.value
-    now_value, learner_id = adapt(now), learner.pk
+    at, learner_id = adapt(now), learner.pk
+    states = [State.Learning.value, State.Review.value, State.Relearning.value]
+    reviewed = [False, at, *states]  # not suspended, not buried, in one of the reviewed states
     params = [
-        *visible_params,
-        now_value,
-        now_value,
-        now_value,
-        now_value,
-        adapt(today.end),
-        adapt(today.start),
-        *[learner_id, learner_id],
+        *hidden,  # the questions learners do not see
+        *visible,  # the questions learners see
+        *[learner_id],
+        *[learner_id, at],
+        *[learner_id, *reviewed, at],
+        *[learner_id, *reviewed, adapt(today.end)],
+        *[learner_id, adapt(today.start), adapt(today.start)],  # introduced today: first reviewed today
+        *[learner_id, learner_id, learner_id, learner_id],
         *[learner_id, finished, learner_id, finished, learner_id, open_],
-        learner_id,
-        *visible_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_today_sql(), params)

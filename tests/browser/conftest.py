@@ -18,3 +18,16 @@ def assert_accessible():
 @pytest.fixture(params=["light", "dark"])
 def color_scheme(request):
     return request.param
+
+
+@pytest.fixture
+def htmx_settled():
+    """Wait until htmx has finished its last swap (its htmx-added, -settling, -swapping and -request classes
+    are gone): before that, the new content's forms are not wired yet, and a key pressed then submits natively."""
+
+    def wait(page) -> None:
+        page.wait_for_function(
+            "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')"
+        )
+
+    return wait

@@ -19,7 +19,9 @@ def log_in(page, live_server, username: str) -> None:
     expect(page.get_by_role("heading", name="Study", exact=True)).to_be_visible()
 
 
-def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, live_server, assert_accessible):
+def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(
+    page, live_server, assert_accessible, htmx_settled
+):
     first = QuestionFactory(position=1, stem_md="First question?", stem_html="<p>First question?</p>")
     second = QuestionFactory(
         position=2, type="multiple", stem_md="Second question?", stem_html="<p>Second question? (Select TWO.)</p>"
@@ -37,6 +39,7 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     page.keyboard.press(str(wrong_position + 1))
     page.keyboard.press("Enter")
     expect(card.get_by_role("heading", name="Not quite")).to_be_focused()
+    htmx_settled(page)
     expect(card).to_contain_text("Why Option A.")
     assert_accessible(page)
     assert ReviewLog.objects.get().rating == 1
@@ -46,17 +49,20 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     expect(page.get_by_text("Undone: your last rating was removed")).to_be_visible()
     assert not ReviewLog.objects.exists()
     expect(card).to_contain_text("First question?")
+    htmx_settled(page)
 
     # Right this time (letters work too), then Space rates Good.
     right_letter = "abcd"[card.locator(".choice-text").all_inner_texts().index("Option A")]
     page.keyboard.press(right_letter)
     page.keyboard.press("Enter")
-    # Focus on the new heading also tells the swap has settled (htmx has wired the new rating form).
+    # htmx may move the focus to a same-id heading before it has wired the new rating form: wait for both.
     expect(card.get_by_role("heading", name="Correct")).to_be_focused()
+    htmx_settled(page)
     expect(card.get_by_role("button", name="Good")).to_be_visible()
     assert_accessible(page)
     page.keyboard.press(" ")
     expect(card).to_contain_text("Second question?")
+    htmx_settled(page)
     log = ReviewLog.objects.get()
     assert (log.rating, log.correct, log.memory.question) == (3, True, first)
 
@@ -73,11 +79,12 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(page, liv
     page.keyboard.press(str(texts.index("Option A") + 1))
     page.keyboard.press(str(texts.index("Option B") + 1))
     page.keyboard.press("Enter")
-    # Focus on the new heading also tells the swap has settled (htmx has wired the new rating form).
     expect(card.get_by_role("heading", name="Correct")).to_be_focused()
+    htmx_settled(page)
     page.keyboard.press("4")
     expect(card).to_contain_text("Third question?")
     expect(card.locator("[data-autofocus]")).to_be_focused()
+    htmx_settled(page)
     assert QuestionMemory.objects.get(question=second).state == State.Review
 
     # "f" opens the report form with the focus in it; the report is sent without leaving the question.
