@@ -171,7 +171,7 @@ def _today_sql() -> str:
     visible, _ = visible_questions(None)  # a condition on the unaliased question table
     hidden_sql, _ = _hidden_questions()
     questions, memories, attempts = table(Question), table(QuestionMemory), table(ExamAttempt)
-    mine = f"FROM {memories} m WHERE m.learner_id = %s AND m.question_id NOT IN hidden"
+    mine = f"FROM {memories} m WHERE m.learner_id = %s AND m.question_id NOT IN (SELECT id FROM hidden)"
     available = "m.suspended = %s AND (m.buried_until IS NULL OR m.buried_until <= %s)"
     reviewed = f"m.last_review IS NOT NULL AND {available} AND m.state IN (%s, %s, %s)"
     return f"""
