@@ -76,20 +76,25 @@ def _fields(model: type[Model], only: tuple[str, ...] | None) -> tuple:
     return tuple(field for field in fields if field.primary_key or field.name in only)
 
 
-def update_row(instance: Model, **values) -> None:
-    """`UPDATE <table> SET <field> = <value>, ... WHERE id = <instance.pk>` and the same on the instance.
+def update_row(instance: Model, /, where: str = "", **values) -> bool:
+    """`UPDATE <table> SET <field> = <value>, ... WHERE id = <instance.pk> [AND <where>]`, and the same on the
+    instance when the row was updated. Returns whether it was (`where`, in column names, may rule it out).
 
     Values are prepared as the ORM would save them (JSON, aware datetimes); no signals are sent.
     """
     if not values:
-        return
+        return True
     conn = connections[DEFAULT_DB_ALIAS]
     meta = instance._meta
     fields = [meta.get_field(name) for name in values]
     assignments = ", ".join(f"{conn.ops.quote_name(field.column)} = %s" for field in fields)
     params = [field.get_db_prep_save(values[field.name], conn) for field in fields]
     table, key = conn.ops.quote_name(meta.db_table), conn.ops.quote_name(meta.pk.column)
+    condition = f" AND {where}" if where else ""
     with conn.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*params, instance.pk])
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s{condition}", [*params, instance.pk])
+        if cursor.rowcount != 1:
+            return False
     for name, value in values.items():
         setattr(instance, name, value)
+    return True

@@ -312,3 +312,19 @@ def test_another_learners_round_page_is_not_found_even_when_stored(client, train
     client.force_login(other_learner)
     assert client.get(f"/trainer/rounds/{round_.pk}/").status_code == 404
     assert client.get(f"/trainer/rounds/{round_.pk}/", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_two_requests_that_read_the_same_token_record_it_once(client, trainee):
+    from quizzes.trainer.rounds import item_for_answer, record_answer
+
+    round_ = start(client)
+    token = current(client, round_).token
+    first = item_for_answer(trainee, round_.pk, token)  # both read before either writes
+    second = item_for_answer(trainee, round_.pk, token)
+    right = first.scenario.answer
+    record_answer(first, right, timezone.now())
+    late = record_answer(second, [a_wrong_choice(second)], timezone.now())
+    assert (late.chosen, late.correct) == (right, True)  # the first answer, as recorded
+    stored = RoundItem.objects.get(token=token)
+    assert (stored.chosen, stored.correct) == (right, True)
+    assert ScenarioMemory.objects.get(pk=stored.memory_id).last_review is not None

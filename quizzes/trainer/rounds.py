@@ -267,18 +267,6 @@ def item_for_answer(learner, round_id: int, token: str) -> RoundItem | None:
     return item
 
 
-def items_with_context():
-    """Round items with what answering and feedback need, in one query."""
-    previous = (
-        RoundItem.objects.filter(round=OuterRef("round"), answered_at__isnull=False)
-        .order_by("-answered_at")
-        .values("answered_at")[:1]
-    )
-    return RoundItem.objects.select_related("round", "scenario", "memory", "round__learner__study_settings").annotate(
-        previous_answer_at=Subquery(previous)
-    )
-
-
 def record_answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundItem:
     """Record the learner's answer once: the token is spent, the memory reviewed, the round finished.
 
@@ -305,8 +293,8 @@ def record_answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundIte
         "rating": rating.value,
     }
     with transaction.atomic():
-        if not _claim(item, values):
-            return items_with_context().get(pk=item.pk)  # answered meanwhile by another request
+        if not update_row(item, where="answered_at IS NULL", **values):  # the token is spent once
+            return item_for_answer(round_.learner, round_.pk, item.token)  # answered meanwhile by another request
         memory = item.memory
         review(memory, rating, now, _scheduler_of(round_.learner), duration_ms=response_ms)
         memory.lapses += not correct
@@ -325,28 +313,12 @@ def record_answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundIte
                 finished_at=now, duration_ms=duration, score=Coalesce(Subquery(score.values("n")), 0)
             )
             round_.finished_at, round_.duration_ms = now, duration
-    for name, value in values.items():
-        setattr(item, name, value)
     return item
-
-
-def _claim(item: RoundItem, values: dict) -> bool:
-    """Write the answer on the item unless another request did first: the token is spent once."""
-    conn = connection
-    meta = RoundItem._meta
-    fields = [meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{conn.ops.quote_name(field.column)} = %s" for field in fields)
-    params = [field.get_db_prep_save(values[field.name], conn) for field in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s AND answered_at IS NULL", [*params, item.pk]
-        )
-        return cursor.rowcount == 1
 
 
 def _scheduler_of(learner):
     try:
-        settings = learner.study_settings  # joined by items_with_context()
+        settings = learner.study_settings  # cached by item_for_answer() (or the user's own query)
     except LearnerSettings.DoesNotExist:
         settings = LearnerSettings(learner=learner)
     return settings.scheduler()
