@@ -1,14 +1,20 @@
-"""The shortcuts hot requests take (CSRF tokens, session decoding, SQLite placeholders) give Django's results."""
+"""The shortcuts hot requests take (CSRF tokens, session decoding, SQLite placeholders) give Django's results;
+SQLite writers queue on the lock file."""
 
+import fcntl
 import re
+import threading
+from contextlib import contextmanager
 
 import pytest
+from django.db import connections
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper as DjangoCursor
-from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unmask_cipher_token
 from django.test import Client
+from django.urls import reverse
 
 from studyapp.accounts.backends import SessionStore
-from studyapp.sqlite.base import SQLiteCursorWrapper
+from studyapp.sqlite.base import DatabaseWrapper, SQLiteCursorWrapper
 
 pytestmark = pytest.mark.django_db
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -73,3 +79,82 @@ def test_the_cached_placeholder_rewrite_is_djangos(query, names):
     ours = SQLiteCursorWrapper.convert_query(None, query, param_names=names)
     again = SQLiteCursorWrapper.convert_query(None, query, param_names=names)
     assert ours == again == DjangoCursor.convert_query(None, query, param_names=names)
+
+
+def test_a_first_visit_gets_a_new_secret_as_cookie_and_a_token_that_unmasks_to_it(db):
+    client = Client(enforce_csrf_checks=True)
+    token = CSRF_INPUT.search(client.get(reverse("login")).content.decode()).group(1)
+    secret = client.cookies["csrftoken"].value
+    assert len(secret) == CSRF_SECRET_LENGTH and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(token) == secret
+    other = Client().get(reverse("login"))
+    assert other.cookies["csrftoken"].value != secret  # each visitor draws their own
+
+
+def _file_database(path) -> DatabaseWrapper:
+    return DatabaseWrapper({**connections["default"].settings_dict, "NAME": str(path)}, alias="lock-test")
+
+
+def _lock_is_held(path) -> bool:
+    with open(path, "rb") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return False
+
+
+@contextmanager
+def _atomic(database: DatabaseWrapper):
+    """What transaction.atomic does on SQLite for an outermost block, on a connection outside `connections`."""
+    database._start_transaction_under_autocommit()
+    try:
+        yield
+    except BaseException:
+        database._rollback()
+        raise
+    database._commit()
+
+
+def test_sqlite_writers_queue_on_the_lock_file_and_each_gets_it_when_the_previous_commits(tmp_path):
+    first = _file_database(tmp_path / "db.sqlite3")
+    first.cursor().execute("CREATE TABLE t (n INTEGER)")
+    order, begun = [], threading.Event()
+
+    def write_second():
+        second = _file_database(tmp_path / "db.sqlite3")
+        second.ensure_connection()
+        begun.set()
+        with _atomic(second):
+            order.append("second writes")
+            second.cursor().execute("INSERT INTO t VALUES (2)")
+        second.close()
+
+    with _atomic(first):
+        first.cursor().execute("INSERT INTO t VALUES (1)")
+        thread = threading.Thread(target=write_second)
+        thread.start()
+        begun.wait()
+        thread.join(timeout=0.3)
+        assert thread.is_alive() and _lock_is_held(tmp_path / "db.sqlite3-writer.lock")
+        order.append("first commits")
+    thread.join(timeout=5)
+    assert order == ["first commits", "second writes"]
+    assert first.cursor().execute("SELECT n FROM t ORDER BY n").fetchall() == [(1,), (2,)]
+    assert not first._writing and not _lock_is_held(tmp_path / "db.sqlite3-writer.lock")
+    first.close()
+
+
+def test_a_failed_sqlite_transaction_gives_the_lock_back(tmp_path):
+    first, second = _file_database(tmp_path / "db.sqlite3"), _file_database(tmp_path / "db.sqlite3")
+    first.ensure_connection()
+    second.ensure_connection()
+    with pytest.raises(ZeroDivisionError), _atomic(first):
+        first.cursor().execute("CREATE TABLE t (n INTEGER)")
+        raise ZeroDivisionError("the request failed half-way")
+    with _atomic(second):  # would wait forever if the rollback kept the lock
+        second.cursor().execute("CREATE TABLE u (n INTEGER)")
+    assert not first._writing and not second._writing
+    first.close()
+    second.close()
