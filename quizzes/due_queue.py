@@ -59,6 +59,9 @@ class Stats:
     review_id: int | None
     new_count: int  # new questions left, up to the limit asked for
     new_id: int | None  # the first of them in bank order
+    # With horizon=True: the first moment after `now` at which these figures can change without a write (a
+    # burial ends, a learning step enters the learn-ahead window or falls due, the study day ends).
+    horizon: datetime | None = None
 
     @property
     def reviews_done(self) -> int:
@@ -81,9 +84,12 @@ def queue_stats(
     ahead: bool,
     reviews_cap: int,
     new_limit: int,
+    horizon: bool = False,
 ) -> Stats:
     """Everything the queue needs to pick the next question, in one statement."""
     parts = stats_parts(learner_id, service_keys, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit)
+    if horizon:
+        parts += horizon_parts(learner_id, now, learn_ahead)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join(sql for sql, _ in parts), [value for _, values in parts for value in values]
@@ -92,7 +98,15 @@ def queue_stats(
     due = QuestionMemory._meta.get_field("due")
     (learning_now, learning_today, reviews_due, done, new_done, *rest) = row
     next_dues = [convert(due, value) for value in rest[:3] if value is not None]
-    pending_id, learning_id, learning_due, review_id, new_count, new_id = rest[3:]
+    pending_id, learning_id, learning_due, review_id, new_count, new_id = rest[3:9]
+    learning_due = convert(due, learning_due)
+    moment = None
+    if horizon:
+        unburied, *entering = (convert(due, value) for value in rest[9:])
+        moments = [day_end, *([learning_due] if learning_due is not None and learning_due > now else [])]
+        moments += [value for value in (unburied,) if value is not None]
+        moments += [value - (learn_ahead - now) for value in entering if value is not None]
+        moment = min(moments)
     return Stats(
         learning_now=learning_now,
         learning_today=learning_today,
@@ -102,11 +116,33 @@ def queue_stats(
         next_due=min(next_dues) if next_dues else None,
         pending_id=pending_id,
         learning_id=learning_id,
-        learning_due=convert(due, learning_due),
+        learning_due=learning_due,
         review_id=review_id,
         new_count=new_count if new_limit else 0,
         new_id=new_id if new_limit else None,
+        horizon=moment,
     )
+
+
+def horizon_parts(learner_id: int, now: datetime, learn_ahead: datetime) -> list[tuple[str, list]]:
+    """Subqueries for `Stats.horizon`: the learner's next burial to end, and for each learning state the
+    next step to enter the learn-ahead window. Each is a search of index memory_queue; none filters on
+    visibility, which can only make the horizon earlier (a recount sooner than needed), never later."""
+    parts = [
+        (
+            f"(SELECT MIN(m.buried_until) FROM {MEMORY} m WHERE m.learner_id = %s AND m.buried_until > %s)",
+            [learner_id, _datetime(now)],
+        )
+    ]
+    for state in LEARNING:
+        parts.append(
+            (
+                f"(SELECT MIN(m.due) FROM {MEMORY} m WHERE m.learner_id = %s AND m.suspended = %s AND m.state = %s "
+                "AND m.due > %s)",
+                [learner_id, False, state, _datetime(learn_ahead)],
+            )
+        )
+    return parts
 
 
 def stats_parts(

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 from quizzes.scheduling import MemoryState, Rating
 
@@ -342,3 +342,36 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on {self.question_id}"
+
+
+class ChangeCount(models.Model):
+    """How many times something pages are derived from has changed: a learner's study history (owner: the
+    learner's id) or the question catalogue (owner 0: questions, their services, bank statuses, content
+    releases). Database triggers keep the counts (quizzes/change_counts.py), in the same transaction as the
+    change, so no code path can forget one. Pages cache what they derive from a history under its count
+    (e.g. the progress dashboard's numbers); a count only grows, so a cached value is never reused after a
+    change. Read the count before the data it labels: then the data is at least as new as the count."""
+
+    CATALOGUE = 0
+
+    owner = models.BigIntegerField(primary_key=True)
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.changes} changes of {self.owner or 'the catalogue'}"
+
+    @classmethod
+    def of(cls, learner, request=None) -> tuple[int, int]:
+        """(the learner's count, the catalogue's). On a GET by the learner, the counts loaded with the user
+        at the start of the request (studyapp.accounts.backends), which no write of this request can have
+        passed; otherwise one query."""
+        if request is not None and request.method in ("GET", "HEAD"):
+            counts = getattr(learner, "_change_counts", None)  # set on the user loaded for this request only
+            if counts is not None:
+                return counts
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            one = f"(SELECT changes FROM {table} WHERE owner = %s)"
+            cursor.execute(f"SELECT {one}, {one}", [learner.pk, cls.CATALOGUE])
+            mine, catalogue = cursor.fetchone()
+        return mine or 0, catalogue or 0

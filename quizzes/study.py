@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from quizzes import due_queue, memory_sql, scheduling
 from quizzes.models import Choice, Flag, LearnerSettings, Question, QuestionMemory, ReviewLog, Service
 from quizzes.scheduling import Rating
+from studyapp import pagecache
 from studyapp.rows import fetch_one
 
 LEARN_AHEAD = timedelta(minutes=20)  # Anki: learning steps due this soon are shown now rather than waited for
@@ -159,16 +160,59 @@ class Queue:
     learning_later: int  # learning steps due later today
 
 
-def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime) -> Queue:
+@dataclass(frozen=True)
+class Decision:
+    """What the queue picked for one learner at one moment, everything but the showing's token."""
+
+    progress: Progress
+    next_due: datetime | None
+    learning_later: int
+    rows: tuple | None  # (question, choices, memory) of the question to show
+    fresh: bool  # the question is new to the learner: show it as not studied yet
+    version: int  # the version a new question's showing is minted for
+
+
+# Per process: (learner, change counts, scope, study day, limits) -> Decision, until Stats.horizon.
+_decisions = pagecache.Expiring(8192)
+
+
+def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime, counts=None) -> Queue:
     """The next question for this learner in this scope, with today's progress. Reads only (GET-safe).
 
     Like Anki: a right answer waiting for its rating, then learning steps due now, then reviews due today
     (within the daily limit), then new questions in bank order (within the daily limit); learning steps due
     within LEARN_AHEAD are brought forward only when nothing else is left. Two queries (quizzes.due_queue).
-    learner None: a visitor with no learner yet, who sees the new questions in bank order."""
+    learner None: a visitor with no learner yet, who sees the new questions in bank order.
+
+    counts: the learner's change counts as `ChangeCount.of(learner, request)` gives them on a GET. Then the
+    decision is kept in this process under them until it can change by itself (`Stats.horizon`), and a
+    repeated request runs no query; every write to the learner's history or the catalogue moves a count."""
     if learner is None:
         return _first_visit(prefs, scope, now)
     day = prefs.study_day(now)
+    if counts is None:
+        decision, _ = _decide(learner, prefs, scope, now, day)
+    else:
+        key = (learner.pk, *counts, scope.service_keys, scope.mode, day.start, day.end)
+        key += (prefs.reviews_per_day, prefs.new_per_day)
+        decision = _decisions.get(key, now, lambda: _decide(learner, prefs, scope, now, day))
+    showing = None
+    if decision.rows is not None:
+        question, choices, memory = decision.rows
+        if decision.fresh:
+            showing = show(learner, question, None, now, choices=choices, version=decision.version)
+        else:
+            showing = show(learner, question, memory, now, choices=choices)
+    return Queue(
+        progress=decision.progress,
+        showing=showing,
+        next_due=decision.next_due,
+        learning_later=decision.learning_later,
+    )
+
+
+def _decide(learner, prefs: LearnerSettings, scope: Scope, now: datetime, day) -> tuple[Decision, datetime]:
+    """The queue's pick (two queries) and the moment it can next change by itself."""
     ahead = scope.mode == "ahead"
     stats = due_queue.queue_stats(
         learner.pk,
@@ -180,6 +224,7 @@ def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime) 
         ahead=ahead,
         reviews_cap=prefs.reviews_per_day,
         new_limit=1 if scope.mode in ("new", "ahead") else prefs.new_per_day,
+        horizon=True,
     )
     reviews_left = max(0, prefs.reviews_per_day - stats.reviews_done)
     new_left = max(0, prefs.new_per_day - stats.new_done)
@@ -201,20 +246,22 @@ def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime) 
 
     if brought_forward and new_count and not scope.mode:
         card_id = None  # like Anki, learn ahead only when there is nothing else to study
-    showing = None
+    rows, fresh, version = None, False, 0
     if card_id is not None:
-        question, choices, memory = due_queue.showing_rows(card_id, learner.pk)
-        showing = show(learner, question, memory, now, choices=choices)
+        rows = due_queue.showing_rows(card_id, learner.pk)
     elif new_count and stats.new_id is not None:
-        question, choices, memory = due_queue.showing_rows(stats.new_id, learner.pk)
+        rows = due_queue.showing_rows(stats.new_id, learner.pk)
         # not studied yet (a memory may exist after an undo or a bury: its version keeps old tokens spent)
-        showing = show(learner, question, None, now, choices=choices, version=memory.version if memory else 0)
-    return Queue(
+        fresh, version = True, rows[2].version if rows[2] else 0
+    decision = Decision(
         progress=progress,
-        showing=showing,
         next_due=stats.next_due,
         learning_later=stats.learning_today - stats.learning_now,
+        rows=rows,
+        fresh=fresh,
+        version=version,
     )
+    return decision, stats.horizon
 
 
 def _first_visit(prefs: LearnerSettings, scope: Scope, now: datetime) -> Queue:

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from quizzes import study
-from quizzes.models import Question, ReviewLog, Service
+from quizzes.models import ChangeCount, Question, ReviewLog, Service
 from studyapp import pagecache
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 
@@ -92,7 +92,9 @@ def _session_page(request: HttpRequest, scope: study.Scope, extra: dict, status:
     learner = learner_or_none(request)
     prefs = study.settings_for(learner)
     now = timezone.now()
-    queue = study.next_in_queue(learner, prefs, scope, now)
+    # On a GET, the change counts loaded with the user: the decision may come from this process's store.
+    counts = ChangeCount.of(learner, request) if learner is not None and request.method == "GET" else None
+    queue = study.next_in_queue(learner, prefs, scope, now, counts)
     feedback = study.resume(learner, prefs, queue.showing, now) if queue.showing and learner else None
     context = {
         "scope": scope,

@@ -126,10 +126,45 @@ def per_release(name: str, release: int, build: Callable[[], object]):
     return value
 
 
+class Expiring:
+    """A bounded per-process store of values that hold until a moment, such as a learner's numbers for
+    today under their change count: `get(key, now, compute)` returns the stored value while `now` is
+    before its moment, else calls `compute() -> (value, until)` and stores that. Every instance is
+    emptied by `clear()`."""
+
+    instances: list["Expiring"] = []
+
+    def __init__(self, size: int):
+        self.size = size
+        self.values: OrderedDict[tuple, tuple[object, object]] = OrderedDict()
+        self.lock = threading.Lock()
+        Expiring.instances.append(self)
+
+    def get(self, key: tuple, now, compute: Callable[[], tuple[object, object]]):
+        with self.lock:
+            hit = self.values.get(key)
+            if hit is not None and now < hit[1]:
+                self.values.move_to_end(key)
+                return hit[0]
+        value, until = compute()
+        with self.lock:
+            self.values[key] = (value, until)
+            self.values.move_to_end(key)
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
 def clear() -> None:
     with _lock:
         _pages.clear()
         _derived.clear()
+    for store in Expiring.instances:
+        store.clear()
 
 
 def stored_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -153,10 +153,17 @@ def test_answering_and_rating_cost_the_same_queries_at_100_and_1100_questions(cl
     assert max(counts[0]) <= MAX_QUERIES
 
 
-def test_the_due_queue_and_the_showing_are_one_query_each(client_for, bank):
-    """Beyond the session, the user and the settings: one query for the queue, one for the question."""
-    open_study(client_for)
-    with CaptureQueriesContext(connection) as queries:
+def test_the_due_queue_and_the_showing_are_one_query_each_and_a_repeat_runs_neither(client_for, bank):
+    """Beyond the session and the user (which brings the settings and the change counts): one query for the
+    queue, one for the question; the same page again comes from the decision kept under the change counts."""
+
+    def study(queries) -> list[str]:
+        sql = [query["sql"] for query in queries.captured_queries]
+        return [text for text in sql if "quizzes_" in text and "accounts_user" not in text]
+
+    with CaptureQueriesContext(connection) as first:
         open_study(client_for)
-    study = [q["sql"] for q in queries.captured_queries if "quizzes_" in q["sql"]]
-    assert len(study) == 3, study  # settings, queue, showing
+    with CaptureQueriesContext(connection) as again:
+        open_study(client_for)
+    assert len(study(first)) == 2, study(first)  # queue, showing
+    assert study(again) == []

@@ -280,3 +280,35 @@ def test_a_stored_question_page_shows_the_question_as_edited(client_for):
     Question.objects.filter(pk=question.pk).update(stem_html="<p>After?</p>", revision=2)
     html = open_study(client_for).html
     assert "After?" in html and "Before?" not in html
+
+
+def test_a_learning_step_that_falls_due_while_the_page_is_reloaded_takes_over_without_any_write(
+    client_for, learner, clock
+):
+    first = QuestionFactory(position=1)
+    second = QuestionFactory(position=2)
+    shown = open_study(client_for)
+    assert shown.question == first
+    answer(client_for, shown, shown.wrong())  # Again: back in one minute
+    assert open_study(client_for).question == second  # the step is not due: the new question comes first
+    assert open_study(client_for).question == second  # again, from the decision kept for these counts
+    writes = ReviewLog.objects.count(), memory_of(learner, first).version
+    clock.advance(minutes=1, seconds=1)
+    assert open_study(client_for).question == first
+    assert (ReviewLog.objects.count(), memory_of(learner, first).version) == writes
+
+
+def test_a_reloaded_question_gets_a_new_token_each_time(client_for, clock):
+    QuestionFactory()
+    first = open_study(client_for)
+    clock.advance(seconds=5)
+    again = open_study(client_for)
+    assert first.question == again.question and first.token != again.token  # the token dates the showing
+
+
+def test_a_question_an_instructor_adds_joins_the_queue_at_once(client_for):
+    QuestionFactory(position=2)
+    assert "0 done · 1 to go" in open_study(client_for).html
+    added = QuestionFactory(position=1)
+    shown = open_study(client_for)
+    assert shown.question == added and "0 done · 2 to go" in shown.html

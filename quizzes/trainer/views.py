@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from quizzes.models import Service
+from quizzes.models import ChangeCount, Service
 from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
@@ -334,15 +333,9 @@ def confusions(request: HttpRequest) -> HttpResponse:
     who = pagecache.viewer(request)
     if who is None:  # a message to show: render this one fresh
         return page({})
-    # The matrix changes only with the learner's answers (one indexed query tells) and the content.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), MAX(answered_at) FROM {RoundItem._meta.db_table}"
-            " WHERE learner_id = %s AND answered_at IS NOT NULL",
-            [learner.pk],
-        )
-        answers, latest = cursor.fetchone()
-    key = ("trainer-confusions", who, pagecache.content_release(), answers, str(latest))
+    # The matrix changes only with the learner's answers and the content: their change counts, loaded with
+    # the user, move with every answer and every content release (quizzes.models.ChangeCount).
+    key = ("trainer-confusions", who, *ChangeCount.of(learner, request))
     return pagecache.render_stored(request, key, page)
 
 

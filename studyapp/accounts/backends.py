@@ -19,7 +19,7 @@ from studyapp.rows import build, select_list, width
 
 
 class StudyBackend(ModelBackend):
-    """ModelBackend that loads the user's role in the same query as the user."""
+    """ModelBackend that loads the user's role, study settings and change counts in the same query as the user."""
 
     def get_user(self, user_id):
         from studyapp.accounts.models import User
@@ -40,20 +40,27 @@ class StudyBackend(ModelBackend):
         user._is_instructor = bool(row[split])
         # The study settings (every study, exam and progress page reads them), or None for Anki's defaults:
         # kept on the user the way the ORM caches a one-to-one, so `user.study_settings` needs no query.
-        settings = build(LearnerSettings, row[split + 1 :]) if row[split + 1] is not None else None
+        settings_row = row[split + 1 : -2]
+        settings = build(LearnerSettings, settings_row) if settings_row[0] is not None else None
         LearnerSettings.remember_for(user, settings)
+        # The change counts of the learner's history and of the catalogue (quizzes.models.ChangeCount), read
+        # before anything the request derives from them: see quizzes.study.change_counts.
+        user._change_counts = (row[-2] or 0, row[-1] or 0)
         return user if self.user_can_authenticate(user) else None
 
 
 @cache
 def _user_sql() -> str:
-    from quizzes.models import LearnerSettings
+    from quizzes.models import ChangeCount, LearnerSettings
     from studyapp.accounts.models import User
 
     memberships = User.groups.through._meta.db_table
+    counts = ChangeCount._meta.db_table
     return (
         f"SELECT {select_list(User, 'u')}, EXISTS (SELECT 1 FROM {memberships} m JOIN auth_group g "
-        f"ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = %s), {select_list(LearnerSettings, 's')} "
+        f"ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = %s), {select_list(LearnerSettings, 's')}, "
+        f"(SELECT changes FROM {counts} WHERE owner = u.id), "
+        f"(SELECT changes FROM {counts} WHERE owner = {ChangeCount.CATALOGUE}) "
         f"FROM {User._meta.db_table} u LEFT JOIN {LearnerSettings._meta.db_table} s ON s.learner_id = u.id "
         "WHERE u.id = %s"
     )

@@ -1,12 +1,13 @@
-"""The progress dashboard: today's numbers (always fresh), the charts cached per learner and study day.
+"""The progress dashboard: today's numbers, and the charts cached per learner and study day.
 
-Every request runs two cheap queries after the session and the user: the learner's settings, and one
-statement with today's counts and a fingerprint of everything the charts read (the learner's memories,
-whose versions every review, undo or guest merge bumps; trainer answers; finished exams; the content
-release). The rendered page is stored (studyapp/pagecache.py, fresh CSRF token and nonce per response)
-under those numbers; the charts, which read the whole history, are cached under the fingerprint and the
-study day. A new review, a new day, a settings change or a card falling due builds what changed again,
-and no GET writes anything to the database.
+Every request reads the session and the user; the user comes with the change counts of the learner's
+history and of the question catalogue (quizzes.models.ChangeCount, kept by database triggers). Today's
+numbers are computed by one statement and kept per process under those counts until a card falls due
+by itself (studyapp.progress.stats.today_counts), so the common request runs no further query. The
+rendered page is stored (studyapp/pagecache.py, fresh CSRF token and nonce per response) under those
+numbers; the charts, which read the whole history, are cached under the counts and the study day. A new
+review, a new day, a settings change or a card falling due builds what changed again, and no GET
+writes anything to the database.
 """
 
 import hashlib
@@ -18,7 +19,7 @@ from django.template.loader import render_to_string
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import LearnerSettings
+from quizzes.models import ChangeCount, LearnerSettings
 from quizzes.scheduling import StudyDay
 from quizzes.study import settings_for
 from quizzes.trainer.confusions import History
@@ -67,11 +68,11 @@ class Dashboard:
     exam_trend: dict | None
 
 
-def today(learner, now: datetime) -> tuple[LearnerSettings, StudyDay, stats.Today]:
-    """The learner's settings, study day and today's numbers: two queries."""
+def today(learner, now: datetime, request=None) -> tuple[LearnerSettings, StudyDay, stats.Today]:
+    """The learner's settings, study day and today's numbers (on the learner's GET, usually no query)."""
     prefs = settings_for(learner)
     day = prefs.study_day(now)
-    return prefs, day, stats.today_counts(learner, prefs, day, now)
+    return prefs, day, stats.today_counts(learner, prefs, day, now, ChangeCount.of(learner, request))
 
 
 def page_key(learner, prefs: LearnerSettings, day: StudyDay, numbers: stats.Today) -> tuple:

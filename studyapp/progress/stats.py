@@ -19,10 +19,9 @@ from django.db.models import Count, FilteredRelation, IntegerField, Q
 from django.db.models.expressions import Func
 
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
-from quizzes.models import Question, QuestionMemory, ReviewLog, Service
+from quizzes.models import ChangeCount, Question, QuestionMemory, ReviewLog, Service
 from quizzes.scheduling import Card, State, StudyDay
-from quizzes.trainer.models import RoundItem, ScenarioMemory
-from studyapp.notes.models import ContentRelease
+from studyapp import pagecache
 
 QUARTER_HOUR = 900  # seconds
 HEATMAP_DAYS = 365
@@ -151,18 +150,18 @@ class Today:
     due_later_today: int
     new_available: int
     questions: int  # active questions in the catalogue
-    # Changes whenever anything the charts read changes: the learner's memories (every review, undo or
-    # merge bumps a version), trainer answers (the latest one; a merge adds scenario memories), finished
-    # exams, and the content release. Each part is an index lookup, not a count of the history.
-    fingerprint: tuple
+    # Moves whenever anything the charts read changes: the change counts of the learner's history (every
+    # review, undo, bury, suspend, merge, trainer answer, exam and settings change) and of the catalogue
+    # (questions, bank statuses, content releases), kept by triggers (quizzes.models.ChangeCount).
+    fingerprint: tuple[int, int]
     open_exam: int | None  # the learner's latest exam attempt in progress
 
 
 @cache
 def _today_sql() -> str:
-    """Today's counts and the fingerprint's parts, each a scalar subquery over an index range of the
-    learner's memories (indexes memory_today and memory_queue, as the study queue), leaving out questions
-    learners may not see (`hidden`, computed once). Positional parameters: see `today_counts`."""
+    """Today's counts and the moments they next change by themselves, each a scalar subquery over an index
+    range of the learner's memories (indexes memory_today and memory_queue, as the study queue), leaving
+    out questions learners may not see (`hidden`, computed once). Positional parameters: see `_count_today`."""
     from quizzes.due_queue import visible_questions
 
     def table(model) -> str:
@@ -183,14 +182,9 @@ def _today_sql() -> str:
             (SELECT COUNT(*) {mine} AND {reviewed} AND m.due <= %s),
             (SELECT COUNT(*) {mine} AND {reviewed} AND m.due < %s),
             (SELECT COUNT(*) {mine} AND m.last_review >= %s AND m.introduced_at >= %s),
-            (SELECT COUNT(*) FROM {memories} WHERE learner_id = %s),
-            (SELECT SUM(version) FROM {memories} WHERE learner_id = %s),
-            (SELECT MAX(answered_at) FROM {table(RoundItem)} WHERE learner_id = %s),
-            (SELECT COUNT(*) FROM {table(ScenarioMemory)} WHERE learner_id = %s),
-            (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s AND state = %s),
-            (SELECT MAX(finished_at) FROM {attempts} WHERE learner_id = %s AND state = %s),
-            (SELECT id FROM {attempts} WHERE learner_id = %s AND state = %s ORDER BY started_at DESC LIMIT 1),
-            (SELECT MAX(id) FROM {table(ContentRelease)})
+            (SELECT MIN(m.due) {mine} AND {reviewed} AND m.due > %s),
+            (SELECT MIN(buried_until) FROM {memories} WHERE learner_id = %s AND buried_until > %s),
+            (SELECT id FROM {attempts} WHERE learner_id = %s AND state = %s ORDER BY started_at DESC LIMIT 1)
     """
 
 
@@ -201,17 +195,26 @@ def _hidden_questions() -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
-    """What the learner can study today and the fingerprint of their history: one statement.
+_todays = pagecache.Expiring(4096)  # per process: (learner, change counts, study day, limit) -> Today
 
-    Hand-written SQL because it runs on every dashboard request: the ORM took ten times longer to build
-    this query (eight filtered counts over a filtered join) than the database took to run it."""
+
+def today_counts(learner, prefs, today: StudyDay, now: datetime, counts: tuple[int, int] | None = None) -> Today:
+    """What the learner can study today: computed by one statement, then kept in this process until the
+    learner's history or the catalogue changes (`counts`: their change counts, as `ChangeCount.of` gives
+    them) or a card falls due or out of its burial by itself, whichever comes first."""
+    counts = counts or ChangeCount.of(learner)
+    key = (learner.pk, *counts, today.start, today.end, prefs.new_per_day)
+    return _todays.get(key, now, lambda: _count_today(learner, prefs, today, now, counts))
+
+
+def _count_today(learner, prefs, today: StudyDay, now: datetime, counts: tuple[int, int]) -> tuple[Today, datetime]:
+    """Today's numbers (one statement; hand-written because the ORM took ten times longer to build this
+    query than the database took to run it) and the moment they next change without a write."""
     from quizzes.due_queue import visible_questions
 
     adapt = connection.ops.adapt_datetimefield_value
     _, visible = visible_questions(None)
     _, hidden = _hidden_questions()
-    finished, open_ = ExamAttempt.State.FINISHED.value, ExamAttempt.State.IN_PROGRESS.value
     at, learner_id = adapt(now), learner.pk
     states = [State.Learning.value, State.Review.value, State.Relearning.value]
     reviewed = [False, at, *states]  # not suspended, not buried, in one of the reviewed states
@@ -223,23 +226,33 @@ def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
         *[learner_id, *reviewed, at],
         *[learner_id, *reviewed, adapt(today.end)],
         *[learner_id, adapt(today.start), adapt(today.start)],  # introduced today: first reviewed today
-        *[learner_id, learner_id, learner_id, learner_id],
-        *[learner_id, finished, learner_id, finished, learner_id, open_],
+        *[learner_id, *reviewed, at],  # the next card to fall due
+        *[learner_id, at],  # the next burial to end
+        *[learner_id, ExamAttempt.State.IN_PROGRESS.value],
     ]
     with connection.cursor() as cursor:
         cursor.execute(_today_sql(), params)
         row = cursor.fetchone()
-    questions, started, hidden_new, due_now, due_today, new_today, memories, versions = (v or 0 for v in row[:8])
-    trainer_last, scenarios, exams, exam_last, open_exam, release = row[8:]
+    questions, started, hidden_new, due_now, due_today, new_today = (v or 0 for v in row[:6])
+    next_due, next_unburied, open_exam = row[6:]
     unseen = questions - started - hidden_new
-    return Today(
+    numbers = Today(
         due_now=due_now,
         due_later_today=due_today - due_now,
         new_available=max(0, min(unseen, prefs.new_per_day - new_today)),
         questions=questions,
-        fingerprint=(memories, versions, str(trainer_last), scenarios, exams, str(exam_last), release),
+        fingerprint=counts,
         open_exam=open_exam,
     )
+    moments = [today.end, *(_aware(value) for value in (next_due, next_unburied) if value is not None)]
+    return numbers, min(moments)
+
+
+def _aware(value) -> datetime:
+    """A datetime from a raw cursor: SQLite gives ISO text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- memory: forecast, mastery per service and domain

@@ -78,7 +78,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     if learner is None:
         return render(request, "progress/dashboard.html", {"board": None})
     now = timezone.now()
-    prefs, day, numbers = dashboards.today(learner, now)
+    prefs, day, numbers = dashboards.today(learner, now, request)
 
     def page(placeholders: dict) -> HttpResponse:
         board = dashboards.build(learner, prefs, day, numbers, now)
