@@ -1,8 +1,10 @@
--- wrk script: POSTs that each spend a fresh one-time token (htmx), one thread per learner: the study answer
+-- wrk script: POSTs that each spend a fresh one-time token (htmx), one connection per thread: the study answer
 -- and rate (quizzes.benchdata.seed_posts) and the trainer answer (quizzes.trainer.benchdata.seed_posts).
--- BENCH_FILE has one line per learner: "session item item ...", an item being "token,value" or, for a path
--- that names the learner's round, "round,token,value" (ROUND in BENCH_PATH is replaced by it). BENCH_FIELD is
--- the form field of the value (choice, rating or service), BENCH_EXPECT the status of a recorded request.
+-- BENCH_FILE has one line per thread: a learner's session, then their items, and possibly another session and
+-- its items (a word without a comma is a session). An item is "token,value" or, for a path that names the
+-- learner's round, "round,token,value" (ROUND in BENCH_PATH is replaced by it); a value "7+9" sends the field
+-- twice (a multiple-response answer). BENCH_FIELD is the form field of the value (choice, rating or service),
+-- BENCH_EXPECT the status of a recorded request.
 -- A thread that runs out of tokens starts over: those requests are replays (recorded once, same result),
 -- counted in "replays" so the figure says what was measured.
 local threads = {}
@@ -21,9 +23,15 @@ function init(args)
   end
   local mine = lines[((index - 1) % #lines) + 1]
   pairs_ = {}
-  session = nil
-  for item in string.gmatch(mine, "%S+") do
-    if session == nil then session = item else table.insert(pairs_, item) end
+  sessions = {}
+  local session = nil
+  for word in string.gmatch(mine, "%S+") do
+    if not string.find(word, ",", 1, true) then
+      session = word
+    else
+      table.insert(pairs_, word)
+      table.insert(sessions, session)
+    end
   end
   path = os.getenv("BENCH_PATH")
   field = os.getenv("BENCH_FIELD")
@@ -37,18 +45,21 @@ end
 function request()
   sent = sent + 1
   if sent > #pairs_ then replays = replays + 1 end
+  local at = ((sent - 1) % #pairs_) + 1
   local parts = {}
-  for part in string.gmatch(pairs_[((sent - 1) % #pairs_) + 1], "[^,]+") do table.insert(parts, part) end
+  for part in string.gmatch(pairs_[at], "[^,]+") do table.insert(parts, part) end
   local target, token, value = path, parts[1], parts[2]
   if #parts == 3 then
     target, token, value = string.gsub(path, "ROUND", parts[1]), parts[2], parts[3]
   end
+  local body = "token=" .. token
+  for one in string.gmatch(value, "[^+]+") do body = body .. "&" .. field .. "=" .. one end
   return wrk.format("POST", target, {
-    ["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. csrf,
+    ["Cookie"] = "sessionid=" .. sessions[at] .. "; csrftoken=" .. csrf,
     ["X-CSRFToken"] = csrf,
     ["HX-Request"] = "true",
     ["Content-Type"] = "application/x-www-form-urlencoded",
-  }, "token=" .. token .. "&" .. field .. "=" .. value)
+  }, body)
 end
 
 function response(status, headers, body)

@@ -138,7 +138,8 @@ def _bench_learner_history(learner, questions: list[int]) -> None:
 
 # ---------------------------------------------------------------- answer and rate POSTs (wrk, bench/study_*.lua)
 
-POST_LEARNERS = 16  # one per wrk connection; one more only the SQL count uses
+POST_THREADS = 16  # wrk connections, one thread each
+POST_LEARNERS = 48  # three per thread (a bank of 500 questions gives each learner 250 new ones); one more counts SQL
 POSTS_PER_LEARNER = 400
 
 
@@ -167,8 +168,9 @@ def seed_posts(learner) -> dict:
         for position, question_id in enumerate(to_answer):
             showing = study.show(user, choices[question_id][0].question, None, now, choices=choices[question_id])
             right = [c.pk for c in showing.choices if c.correct]
-            wrong = [c.pk for c in showing.choices if not c.correct][:1]
-            answer_pairs.append((showing.token, (right if position % 2 else wrong)[0]))  # half right, half wrong
+            wrong = [c.pk for c in showing.choices if not c.correct][: len(right)]  # as many as asked for
+            given = right if position % 2 else wrong  # half right, half wrong
+            answer_pairs.append((showing.token, "+".join(str(pk) for pk in given)))
         for question_id in to_rate:
             showing = study.show(user, choices[question_id][0].question, None, now, choices=choices[question_id])
             data = study.read_token(showing.token, user, "study.answer")
@@ -182,6 +184,9 @@ def seed_posts(learner) -> dict:
             continue
         answers.append(session + " " + " ".join(f"{token},{choice}" for token, choice in answer_pairs))
         rates.append(session + " " + " ".join(f"{token},{rating}" for token, rating in rate_pairs))
+    # One line per wrk thread, each with the sessions and tokens of POST_LEARNERS / POST_THREADS learners.
+    answers = [" ".join(answers[thread::POST_THREADS]) for thread in range(POST_THREADS)]
+    rates = [" ".join(rates[thread::POST_THREADS]) for thread in range(POST_THREADS)]
     paths = {}
     for name, lines in (("answers", answers), ("rates", rates)):
         with tempfile.NamedTemporaryFile("w", prefix=f"study-bench-{name}-", suffix=".txt", delete=False) as out:
@@ -233,7 +238,7 @@ def _post(client, seed: dict, path: str, pairs_key: str, field: str, expected: i
     return lambda: _Succeeded(
         client.post(
             path,
-            {"token": token, field: value},
+            {"token": token, field: value.split("+")},
             secure=True,
             headers={"HX-Request": "true", "X-CSRFToken": CSRF_SECRET},
         ),

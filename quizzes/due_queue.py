@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 
 from quizzes.models import Choice, Question, QuestionMemory
 from quizzes.scheduling import State
-from studyapp.rows import convert
+from studyapp.rows import build, convert
 
 LEARNING = (State.Learning.value, State.Relearning.value)
 REVIEW = State.Review.value
@@ -230,23 +230,12 @@ def showing_rows(question_id: int, learner_id: int | None) -> tuple[Question, li
     if not rows:
         raise Question.DoesNotExist(question_id)
     nq, nc = len(_QUESTION_FIELDS), len(_CHOICE_FIELDS)
-    question = _instance(Question, _QUESTION_FIELDS, rows[0][:nq])
+    question = build(Question, rows[0][:nq])
     choices = []
     for row in rows:
-        choice = _instance(Choice, _CHOICE_FIELDS, row[nq : nq + nc])
+        choice = build(Choice, row[nq : nq + nc])
         choice.question = question  # the relation is already here: no query when a template follows it
         choices.append(choice)
     memory_row = rows[0][nq + nc :]
-    memory = _instance(QuestionMemory, _MEMORY_FIELDS, memory_row) if memory_row[0] is not None else None
+    memory = build(QuestionMemory, memory_row) if memory_row[0] is not None else None
     return question, choices, memory
-
-
-def _instance(model, fields, values):
-    conn = connections[DEFAULT_DB_ALIAS]
-    converted = [convert(field, value, conn) for field, value in zip(fields, values, strict=True)]
-    return model.from_db(conn.alias, _attnames(model), converted)
-
-
-@lru_cache(maxsize=16)
-def _attnames(model) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]

@@ -81,19 +81,21 @@ class Scope:
         return self.query(mode="new")
 
 
-def resolve_scope(service: str = "", note: str = "", mode: str = "") -> Scope:
-    """Validate the learner's choice (one query when a service or a note is named); StudyError if unknown."""
+def resolve_scope(service: str = "", note: str = "", mode: str = "", content=None) -> Scope:
+    """Validate the learner's choice; StudyError if unknown. A named service or note is looked up in the
+    content's names, read once per content version (`content`: as `pagecache.content_version` gives it; by
+    default the release, one query)."""
     if mode not in MODES:
         raise StudyError(f"Unknown study mode '{mode}'.")
     if service and note:
         raise StudyError("Choose a service or a note, not both.")
     if service:
-        name = _scope_names()[0].get(service)
+        name = _scope_names(content)[0].get(service)
         if name is None:
             raise StudyError(f"There is no service '{service}' in the catalogue.")
         return Scope(service=service, mode=mode, label=name, service_keys=(service,))
     if note:
-        found = _scope_names()[1].get(note)
+        found = _scope_names(content)[1].get(note)
         if found is None:
             raise StudyError(f"There is no note '{note}'.")
         title, services = found
@@ -101,7 +103,7 @@ def resolve_scope(service: str = "", note: str = "", mode: str = "") -> Scope:
     return Scope(mode=mode)
 
 
-def _scope_names() -> tuple[dict[str, str], dict[str, tuple[str, tuple[str, ...]]]]:
+def _scope_names(content=None) -> tuple[dict[str, str], dict[str, tuple[str, tuple[str, ...]]]]:
     """Service names by key and (title, services) of notes by slug: from the content, read once per release."""
     from studyapp import pagecache
     from studyapp.notes.models import Note
@@ -113,7 +115,7 @@ def _scope_names() -> tuple[dict[str, str], dict[str, tuple[str, tuple[str, ...]
         }
         return services, notes
 
-    return pagecache.per_release("study-scopes", pagecache.content_release(), read)
+    return pagecache.per_release("study-scopes", content or pagecache.content_release(), read)
 
 
 # ---------------------------------------------------------------- the queue

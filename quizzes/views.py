@@ -27,9 +27,13 @@ def _too_many_guests(request: HttpRequest, error: GuestLimitReached) -> HttpResp
     return render(request, "429.html", {"reason": error.message}, status=429)
 
 
-def _scope(params: QueryDict) -> study.Scope:
+def _scope(params: QueryDict, request: HttpRequest | None = None) -> study.Scope:
+    """The scope the parameters name; with the request (a GET), names are looked up without a query when the
+    user came with the catalogue's change count (pagecache.content_version)."""
     try:
-        return study.resolve_scope(params.get("service", ""), params.get("note", ""), params.get("mode", ""))
+        service, note, mode = params.get("service", ""), params.get("note", ""), params.get("mode", "")
+        content = pagecache.content_version(request) if request is not None and (service or note) else None
+        return study.resolve_scope(service, note, mode, content)
     except study.StudyError as error:
         raise BadRequest(str(error)) from None
 
@@ -84,7 +88,7 @@ def _stale(request: HttpRequest, scope: study.Scope, error: study.Stale) -> Http
 @vary_on_headers("HX-Request")
 def session(request: HttpRequest) -> HttpResponse:
     """The study session: the next due question (or its pending feedback), or "done for today"."""
-    scope = _scope(request.GET)
+    scope = _scope(request.GET, request)
     return _session_page(request, scope, {})
 
 

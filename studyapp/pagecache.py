@@ -112,18 +112,37 @@ def render_stored(
     return HttpResponse(_personalise(hit[0], request, extra), content_type=hit[1])
 
 
-_derived: dict[str, tuple[int, object]] = {}
+_derived: dict[str, dict[object, object]] = {}
+VERSIONS_KEPT = 4  # per name: a signed-in and an anonymous request name the same content differently
 
 
-def per_release(name: str, release: int, build: Callable[[], object]):
-    """A value computed from the content only (e.g. the service catalogue), built once per content release
-    in each process. Treat it as read-only: requests share it."""
-    hit = _derived.get(name)
-    if hit is not None and hit[0] == release:
-        return hit[1]
+def per_release(name: str, release, build: Callable[[], object]):
+    """A value computed from the content only (e.g. the service catalogue), built once per content version
+    (`content_release()` or `content_version(request)`) in each process. Treat it as read-only: requests
+    share it."""
+    versions = _derived.setdefault(name, {})
+    if release in versions:
+        return versions[release]
     value = build()
-    _derived[name] = (release, value)
+    if len(versions) >= VERSIONS_KEPT:
+        versions.clear()
+    versions[release] = value
     return value
+
+
+def content_version(request: HttpRequest, *, content_unchanged: bool = False):
+    """A version of the content for `per_release`: on a signed-in GET, the catalogue's change count that came
+    with the user (quizzes.models.ChangeCount: every content release moves it), so no query; otherwise the
+    content release (one query). `content_unchanged`: the request is a POST whose writes never touch the
+    content (a learner's answer), so the count loaded before them is as current as the release."""
+    reading = request.method in ("GET", "HEAD") or content_unchanged
+    if reading and settings.SESSION_COOKIE_NAME in request.COOKIES:
+        user = request.user
+        if user.is_authenticated:  # loads the user (request.user is lazy) with the counts
+            counts = getattr(getattr(user, "_wrapped", user), "_change_counts", None)
+            if counts is not None:
+                return ("catalogue", counts[1])
+    return ("release", content_release())
 
 
 class Expiring:

@@ -44,9 +44,7 @@ def fetch_one(model: type[Model], where: str, params: list, *, lock: bool = Fals
         row = cursor.fetchone()
     if row is None:
         return None
-    conn = connections[DEFAULT_DB_ALIAS]
-    values = [convert(field, value, conn) for field, value in zip(fields, row, strict=True)]
-    return model.from_db(conn.alias, [f.attname for f in fields], values)
+    return build(model, row)
 
 
 def select_list(model: type[Model], alias: str, only: tuple[str, ...] | None = None) -> str:
@@ -58,10 +56,31 @@ def select_list(model: type[Model], alias: str, only: tuple[str, ...] | None = N
 def build(model: type[Model], values, only: tuple[str, ...] | None = None) -> Model:
     """An instance from the slice of a joined row that `select_list(model, ..., only)` selected (with `only`,
     the other fields are deferred: reading one loads it, as with the ORM's `only()`)."""
-    fields = _fields(model, only)
     conn = connections[DEFAULT_DB_ALIAS]
-    converted = [convert(field, value, conn) for field, value in zip(fields, values, strict=True)]
-    return model.from_db(conn.alias, [f.attname for f in fields], converted)
+    attnames, steps = _plan(model, only, conn.alias)
+    if len(values) != len(attnames):
+        raise ValueError(f"{model.__name__} has {len(attnames)} columns here, the row slice {len(values)}")
+    values = list(values)
+    for index, expression, converters in steps:
+        value = values[index]
+        if value is not None:
+            for converter in converters:
+                value = converter(value, expression, conn)
+            values[index] = value
+    return model.from_db(conn.alias, attnames, values)
+
+
+@cache
+def _plan(model: type[Model], only: tuple[str, ...] | None, alias: str) -> tuple[list[str], tuple]:
+    """The attribute names of the selected fields and, for the columns that need one, their converters: a
+    row's other values are used as they come (looking converters up per value cost 1 µs each)."""
+    fields = _fields(model, only)
+    steps = []
+    for index, field in enumerate(fields):
+        expression, converters = _converters(field, alias)
+        if converters:
+            steps.append((index, expression, converters))
+    return [field.attname for field in fields], tuple(steps)
 
 
 def width(model: type[Model], only: tuple[str, ...] | None = None) -> int:

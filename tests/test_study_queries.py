@@ -167,3 +167,12 @@ def test_the_due_queue_and_the_showing_are_one_query_each_and_a_repeat_runs_neit
         open_study(client_for)
     assert len(study(first)) == 2, study(first)  # queue, showing
     assert study(again) == []
+
+
+@pytest.mark.parametrize("params", [{}, {"service": "lambda"}], ids=str)
+def test_a_repeated_page_runs_only_the_session_and_user_queries(client_for, bank, params):
+    open_study(client_for, **params)
+    with CaptureQueriesContext(connection) as again:
+        open_study(client_for, **params)
+    session, user = (query["sql"] for query in again.captured_queries)  # exactly two
+    assert "FROM django_session" in session and "FROM accounts_user u" in user

@@ -97,7 +97,7 @@ def _open_rounds(learner, scenarios, memories: dict[int, int], count: int, now) 
 
 
 POST_LEARNERS = 16  # one per wrk connection; one more only the SQL count uses
-POST_ROUNDS = 40  # rounds of 10 unanswered scenarios per learner: 400 fresh answer tokens each
+POST_ROUNDS = 80  # rounds of 10 unanswered scenarios per learner: 800 fresh answer tokens each
 
 
 def seed_posts(learner) -> dict:
@@ -123,7 +123,7 @@ def seed_posts(learner) -> dict:
         items = RoundItem.objects.filter(round_id__in=round_ids).order_by("round_id", "position")
         for position, (round_id, token, scenario_id) in enumerate(items.values_list("round_id", "token", "scenario")):
             right, wrong = answers[scenario_id]
-            chosen = right.split("+")[0] if position % 2 or not wrong else wrong[0]
+            chosen = right if position % 2 or not wrong else wrong[0]  # "a+b": both services of a pair
             triples.append(f"{round_id},{token},{chosen}")
         session = login_session(user)
         if index == POST_LEARNERS:
@@ -157,7 +157,7 @@ def count_answer_queries(client, seed: dict):
     return lambda: _Succeeded(
         client.post(
             f"/trainer/rounds/{round_id}/answer/",
-            {"token": token, "service": service},
+            {"token": token, "service": service.split("+")},
             secure=True,
             headers={"HX-Request": "true", "X-CSRFToken": CSRF_SECRET},
         ),

@@ -47,7 +47,7 @@ def learner_required(view):
     return wrapper
 
 
-def _catalogue(release: int | None = None) -> list[Service]:
+def _catalogue(release=None) -> list[Service]:
     """The service palette, read once per content release (services change only with the content)."""
 
     def read() -> list[Service]:
@@ -191,7 +191,7 @@ def _round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 @learner_required
 def answer(request: HttpRequest, round_id: int) -> HttpResponse:
     item = _get_item_for_learner(request.learner, round_id, request.POST.get("token", ""))
-    release = pagecache.content_release()
+    release = pagecache.content_version(request, content_unchanged=True)  # an answer changes no content
     catalogue = _catalogue(release)
     by_key = {service.key: service for service in catalogue}
     chosen = list(dict.fromkeys(request.POST.getlist("service")))
@@ -218,7 +218,7 @@ ROUND_ID_STAND_IN = 7070707070707070
 POSITION_PLACEHOLDER = "TRAINERPOSITIONPLACEHOLDER0item"
 
 
-def _stored_feedback(request: HttpRequest, item: RoundItem, by_key: dict, catalogue, release: int) -> HttpResponse:
+def _stored_feedback(request: HttpRequest, item: RoundItem, by_key: dict, catalogue, release) -> HttpResponse:
     round_, scenario = item.round, item.scenario
     key = (
         "trainer-feedback",
