@@ -7,14 +7,18 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from django.db import connections
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.db import connection
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper as DjangoCursor
+from django.db.utils import ConnectionHandler
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, _unmask_cipher_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studyapp.accounts.backends import SessionStore
 from studyapp.sqlite.base import DatabaseWrapper, SQLiteCursorWrapper
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -92,7 +96,11 @@ def test_a_first_visit_gets_a_new_secret_as_cookie_and_a_token_that_unmasks_to_i
 
 
 def _file_database(path) -> DatabaseWrapper:
-    return DatabaseWrapper({**connections["default"].settings_dict, "NAME": str(path)}, alias="lock-test")
+    """A connection of our SQLite backend to a database file, with the app's transaction settings (whatever
+    database the tests run on)."""
+    options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    handler = ConnectionHandler({"default": {"ENGINE": "studyapp.sqlite", "NAME": str(path), "OPTIONS": options}})
+    return handler["default"]
 
 
 def _lock_is_held(path) -> bool:
@@ -158,3 +166,27 @@ def test_a_failed_sqlite_transaction_gives_the_lock_back(tmp_path):
     assert not first._writing and not second._writing
     first.close()
     second.close()
+
+
+def test_a_session_seen_before_reads_its_user_in_the_same_query_and_gets_the_right_user(client, learner):
+    client.force_login(learner)
+    client.get("/settings/")  # this process now knows which user the session names
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/settings/")
+    assert response.wsgi_request.user == learner
+    assert sum("FROM accounts_user u" in query["sql"] for query in queries.captured_queries) == 1
+    assert "FROM django_session" in queries.captured_queries[0]["sql"]
+
+
+def test_a_session_that_now_names_another_user_loads_that_user(client, learner):
+    from studyapp.accounts import backends
+
+    other = UserFactory()
+    client.force_login(learner)
+    client.get("/settings/")
+    key = client.cookies["sessionid"].value
+    store = SessionStore(key)
+    store[SESSION_KEY], store[HASH_SESSION_KEY] = str(other.pk), other.get_session_auth_hash()
+    store.save()  # the row now names another user than the one this process remembers for the key
+    assert backends._session_users[key] == learner.pk
+    assert client.get("/settings/").wsgi_request.user == other
