@@ -175,7 +175,7 @@ class Decision:
 
 
 # Per process: (learner, change counts, scope, study day, limits) -> Decision, until Stats.horizon.
-_decisions = pagecache.Expiring(8192)
+_decisions = pagecache.Expiring(1024)  # each holds a question with its choices: ~10 KB
 
 
 def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime, counts=None) -> Queue:
