@@ -246,7 +246,7 @@ def main() -> None:
             )
         print(
             "\nTargets (bench/endpoints.py): ratio >= the endpoint's min_ratio, or req/s >= 1/factor of its within_of "
-            "endpoint's; SQL <= its max_queries."
+            "endpoint's; SQL <= its max_queries; p95 <= its max_p95_ms where it has one."
         )
         if not only:
             failures += run_checks(env, base, seed)
