@@ -49,7 +49,7 @@ class StudyBackend(ModelBackend):
         settings = build(LearnerSettings, settings_row) if settings_row[0] is not None else None
         LearnerSettings.remember_for(user, settings)
         # The change counts of the learner's history and of the catalogue (quizzes.models.ChangeCount), read
-        # before anything the request derives from them: see quizzes.study.change_counts.
+        # before anything the request derives from them: see quizzes.models.ChangeCount.of.
         user._change_counts = (row[-2] or 0, row[-1] or 0)
         return user if self.user_can_authenticate(user) else None
 
