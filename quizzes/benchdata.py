@@ -147,7 +147,8 @@ def seed_posts(learner) -> dict:
     """Fresh one-time tokens for wrk: per learner, answer tokens for new questions and rate tokens of right
     answers waiting for their rating. Written to two files (one line per learner: session, then token and
     choice pairs) that the Lua scripts read, since thousands of tokens do not fit in an environment variable.
-    Idempotent: each run mints tokens for questions the learners have not met yet."""
+    Idempotent: each run starts these bench learners over (a kept PostgreSQL bench database would otherwise
+    run out of questions they have not met) and mints tokens for new questions."""
     import tempfile
 
     from django.utils import timezone
@@ -160,6 +161,7 @@ def seed_posts(learner) -> dict:
     answers, rates, count_answer, count_rate = [], [], None, None
     for index in range(POST_LEARNERS + 1):
         user, _ = User.objects.get_or_create(username=f"bench-study-{index}")
+        QuestionMemory.objects.filter(learner=user).delete()  # with their review logs
         fresh = _new_question_ids(user, 2 * POSTS_PER_LEARNER)
         half = len(fresh) // 2
         to_answer, to_rate = fresh[:half], fresh[half:]
