@@ -105,7 +105,6 @@ def resolve_scope(service: str = "", note: str = "", mode: str = "", content=Non
 
 def _scope_names(content=None) -> tuple[dict[str, str], dict[str, tuple[str, tuple[str, ...]]]]:
     """Service names by key and (title, services) of notes by slug: from the content, read once per version."""
-    from studyapp import pagecache
     from studyapp.notes.models import Note
 
     def read():

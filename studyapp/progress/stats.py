@@ -22,6 +22,7 @@ from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import ChangeCount, Question, QuestionMemory, ReviewLog, Service
 from quizzes.scheduling import Card, State, StudyDay
 from studyapp import pagecache
+from studyapp.rows import convert
 
 QUARTER_HOUR = 900  # seconds
 HEATMAP_DAYS = 365
@@ -244,15 +245,9 @@ def _count_today(learner, prefs, today: StudyDay, now: datetime, counts: tuple[i
         fingerprint=counts,
         open_exam=open_exam,
     )
-    moments = [today.end, *(_aware(value) for value in (next_due, next_unburied) if value is not None)]
+    due = QuestionMemory._meta.get_field("due")  # the ORM's converters: aware datetimes on either database
+    moments = [today.end, *(convert(due, value) for value in (next_due, next_unburied) if value is not None)]
     return numbers, min(moments)
-
-
-def _aware(value) -> datetime:
-    """A datetime from a raw cursor: SQLite gives ISO text, PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- memory: forecast, mastery per service and domain
