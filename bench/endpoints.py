@@ -5,10 +5,21 @@ auth: "learner" sends the seeded learner's session cookie.
 min_ratio: the share of the trivial view's throughput the endpoint must reach; within_of (name, factor): instead,
 its time per request must stay within factor x that endpoint's, measured in the same run (the name is measured
 too, whatever BENCH_ONLY says); max_queries: SQL per request; max_p95_ms: the 95th percentile latency at 16
-connections (the study issue's 50 ms).
+connections (the study issue's 50 ms). "reference": a row with no target of its own, printed to read the others
+against (the floor of a signed-in POST).
 """
 
 TRIVIAL = {"name": "trivial HttpResponse('ok')", "path": "/_bench/ok"}
+
+# What any learner POST costs before its own work, sent like them (one connection per thread, a learner each,
+# CSRF cookie and header, htmx): session and user, CSRF check, form parsing, and with "write" one row written
+# in a transaction. The answer and rating POSTs' ratios are read against these.
+_REFERENCE_POST = {
+    "lua": "bench/signed_in_post.lua",
+    "one_connection_per_thread": True,
+    "env": {"BENCH_FILE": "{study_answers_file}", "BENCH_CSRF": "{csrf_secret}"},
+    "reference": True,
+}
 
 ENDPOINTS = [
     {"name": "home (anonymous)", "path": "/", "min_ratio": 0.40, "max_queries": 1},
@@ -159,5 +170,17 @@ ENDPOINTS = [
         "min_ratio": 0.40,
         "max_queries": 8,
         "max_p95_ms": 50,
+    },
+    {
+        **_REFERENCE_POST,
+        "name": "floor: signed-in POST, no work",
+        "path": "/_bench/signed-in-post",
+        "count_with": "studyapp.benchdata.count_signed_in_post_queries",
+    },
+    {
+        **_REFERENCE_POST,
+        "name": "floor: signed-in POST, 1 row",
+        "path": "/_bench/signed-in-write",
+        "count_with": "studyapp.benchdata.count_signed_in_write_queries",
     },
 ]

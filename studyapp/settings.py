@@ -136,6 +136,9 @@ LOGOUT_REDIRECT_URL = "home"
 
 # Login throttling: five failures for one username from one address lock that pair out for 15 minutes.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# make bench sets it: the reference POSTs under /_bench/ answer only then (a 404 otherwise).
+BENCH_ENDPOINTS = env_bool("DJANGO_BENCH_ENDPOINTS", False)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("_bench/ok", views.trivial, name="trivial"),
+    path("_bench/signed-in-post", views.signed_in_post, {"write": False}, name="bench-signed-in-post"),
+    path("_bench/signed-in-write", views.signed_in_post, {"write": True}, name="bench-signed-in-write"),
     path("accounts/", include("studyapp.accounts.urls")),
     path("notes/", include("studyapp.notes.urls")),
     path("study/", include("quizzes.urls")),

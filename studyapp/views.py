@@ -1,9 +1,12 @@
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from studyapp.accounts.guests import learner_or_none
 from studyapp.pagecache import stored_page
 
 
@@ -29,6 +32,24 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_GET
 def trivial(request: HttpRequest) -> HttpResponse:
     """The benchmark's yardstick: every page is measured against this view in the same run."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_POST
+def signed_in_post(request: HttpRequest, write: bool) -> HttpResponse:
+    """The benchmark's floor for the learners' POSTs (`make bench` only; a 404 elsewhere): a signed-in,
+    CSRF-checked POST that does no work of its own and answers "ok"; with `write`, it also writes one row
+    (the learner's own, to the value it has) in a transaction. Every answer and rating costs this much
+    before its own work, so the write endpoints' ratios are read against it."""
+    if not settings.BENCH_ENDPOINTS:
+        raise Http404("No such page.")
+    learner = learner_or_none(request)
+    if learner is None:
+        raise Http404("No such page.")
+    if write:
+        with transaction.atomic(), connection.cursor() as cursor:
+            table = connection.ops.quote_name(get_user_model()._meta.db_table)
+            cursor.execute(f"UPDATE {table} SET last_login = last_login WHERE id = %s", [learner.pk])  # noqa: S608
     return HttpResponse("ok", content_type="text/plain")
 
 

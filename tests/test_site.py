@@ -84,3 +84,44 @@ def test_the_home_page_takes_a_bounded_number_of_queries(client, learner, django
     client.force_login(learner)
     with django_assert_max_num_queries(3):
         client.get(reverse("home"))
+
+
+def test_the_reference_posts_of_make_bench_do_not_exist_outside_it(client, learner):
+    client.force_login(learner)
+    assert client.post("/_bench/signed-in-post").status_code == 404
+    assert client.post("/_bench/signed-in-write").status_code == 404
+
+
+def test_the_reference_posts_need_a_signed_in_learner_and_a_csrf_token(settings, learner):
+    from django.test import Client
+
+    settings.BENCH_ENDPOINTS = True
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post("/_bench/signed-in-write").status_code == 403  # no CSRF token
+    browser.get("/")  # the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    assert browser.post("/_bench/signed-in-write", headers={"X-CSRFToken": token}).status_code == 404  # nobody
+    browser.force_login(learner)
+    assert browser.get("/_bench/signed-in-write").status_code == 405
+    response = browser.post("/_bench/signed-in-write", headers={"X-CSRFToken": browser.cookies["csrftoken"].value})
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+def test_the_reference_write_changes_nothing_in_the_learners_row(settings, client, learner, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from studyapp.accounts.models import User
+
+    settings.BENCH_ENDPOINTS = True
+    client.force_login(learner)
+    before = User.objects.values().get(pk=learner.pk)
+    client.post("/_bench/signed-in-post")  # warm: the session names its user from now on
+    with django_assert_num_queries(1):  # the session with its user
+        assert client.post("/_bench/signed-in-post").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post("/_bench/signed-in-write").status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 2 and statements[1].startswith("UPDATE")  # the session with its user, one row
+    assert User.objects.values().get(pk=learner.pk) == before
