@@ -16,11 +16,14 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from quizzes import due_queue, memory_sql, scheduling
 from quizzes.models import Choice, Flag, LearnerSettings, Question, QuestionMemory, ReviewLog, Service
@@ -71,6 +74,11 @@ class Scope:
     def query(self, **extra) -> str:
         params = self.params(**extra)
         return "?" + urlencode(params) if params else ""
+
+    @cached_property
+    def hidden_fields(self) -> SafeString:
+        """The scope as hidden form fields, so that a POST comes back to the same session."""
+        return format_html_join("", '<input type="hidden" name="{}" value="{}">', self.params().items())
 
     @property
     def ahead_query(self) -> str:
