@@ -61,3 +61,13 @@ def test_a_malformed_boolean_setting_stops_start_up_with_its_name():
     result = manage("check", env={"DJANGO_DEBUG": "perhaps"})
     assert result.returncode != 0
     assert "DJANGO_DEBUG='perhaps' is not a boolean" in result.stderr
+
+
+def test_postgresql_connections_prepare_their_statements_unless_turned_off():
+    show = "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+    show += "print(o['server_side_binding'], o['prepare_threshold'])"
+    url = {"DATABASE_URL": "postgres://study:study@127.0.0.1:5432/study"}
+    prepared = manage("shell", "--no-imports", "-c", show, env=url)
+    assert prepared.stdout.split() == ["True", "1"], prepared.stderr
+    behind_pgbouncer = manage("shell", "--no-imports", "-c", show, env={**url, "DATABASE_PREPARED_STATEMENTS": "0"})
+    assert behind_pgbouncer.stdout.split() == ["False", "None"], behind_pgbouncer.stderr
