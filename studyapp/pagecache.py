@@ -18,14 +18,17 @@ from functools import wraps
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString, mark_safe
 
 from studyapp.csrf import get_token
 
 CSRF_PLACEHOLDER = "CSRFPLACEHOLDER0cached0page0token"
 NONCE_PLACEHOLDER = "NONCEPLACEHOLDER0cached0page"
 MAX_PAGES = 512
+MAX_FRAGMENTS = 2048  # pieces of pages (a few KB each), kept apart so that pages do not push them out
 
-_pages: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+_pages: OrderedDict[tuple, tuple[tuple[bytes, ...], str]] = OrderedDict()
+_fragments: OrderedDict[tuple, tuple[tuple[bytes, ...], str]] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -95,21 +98,43 @@ def render_stored(
     The key must capture everything the page shows (a version such as a row's write counter); `extra`
     maps further placeholders the render used to this response's values (e.g. the current time).
     """
-    with _lock:
-        hit = _pages.get(key)
-        if hit is not None:
-            _pages.move_to_end(key)
+    hit = _stored(_pages, key)
     if hit is None:
         response = render(placeholder_context())
         if response.status_code != 200 or response.streaming:
             return response
-        placeholders = [CSRF_PLACEHOLDER, NONCE_PLACEHOLDER, *(extra or {})]
-        hit = (_split(response.content, placeholders), response["Content-Type"])
-        with _lock:
-            _pages[key] = hit
-            while len(_pages) > MAX_PAGES:
-                _pages.popitem(last=False)
+        hit = _store(_pages, MAX_PAGES, key, response.content, response["Content-Type"], extra)
     return HttpResponse(_personalise(hit[0], request, extra), content_type=hit[1])
+
+
+def stored_fragment(
+    request: HttpRequest,
+    key: tuple,
+    render: Callable[[dict], str],
+    extra: dict[str, str] | None = None,
+) -> SafeString:
+    """As `render_stored`, for a piece of a page: `render(placeholders)` returns its HTML on a miss."""
+    hit = _stored(_fragments, key)
+    if hit is None:
+        hit = _store(_fragments, MAX_FRAGMENTS, key, render(placeholder_context()).encode(), "", extra)
+    return mark_safe(_personalise(hit[0], request, extra).decode())  # noqa: S308 (rendered by a template)
+
+
+def _stored(store: OrderedDict, key: tuple) -> tuple[tuple[bytes, ...], str] | None:
+    with _lock:
+        hit = store.get(key)
+        if hit is not None:
+            store.move_to_end(key)
+        return hit
+
+
+def _store(store: OrderedDict, limit: int, key: tuple, body: bytes, content_type: str, extra: dict | None) -> tuple:
+    hit = (_split(body, [CSRF_PLACEHOLDER, NONCE_PLACEHOLDER, *(extra or {})]), content_type)
+    with _lock:
+        store[key] = hit
+        while len(store) > limit:
+            store.popitem(last=False)
+    return hit
 
 
 _derived: dict[str, dict[object, object]] = {}
@@ -181,6 +206,7 @@ class Expiring:
 def clear() -> None:
     with _lock:
         _pages.clear()
+        _fragments.clear()
         _derived.clear()
     for store in Expiring.instances:
         store.clear()

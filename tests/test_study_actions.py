@@ -1,13 +1,15 @@
 """Undo, bury, suspend and flag, through the real URLs."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.scheduling import State
-from tests.factories import QuestionFactory
+from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +185,31 @@ def test_actions_on_a_question_that_does_not_exist_are_404(client_for, action):
 @pytest.mark.parametrize("url", ["/study/answer/", "/study/rate/", "/study/undo/", "/study/questions/1/bury/"])
 def test_state_changes_refuse_get(client_for, url):
     assert client_for.get(url).status_code == 405
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+UNDO_INPUT = re.compile(r'name="log" value="(\d+)"')
+
+
+def test_the_feedback_forms_work_for_every_learner_who_answers_the_same_question(learner, other_learner):
+    # The card's bury, suspend, undo and report forms are rendered once per question and scope, then stored:
+    # each learner must still get their own CSRF token and their own rating to undo.
+    lambda_ = ServiceFactory(key="lambda", name="AWS Lambda")
+    question = QuestionFactory(services=[lambda_])
+    for who in (learner, other_learner):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(who)
+        shown = open_study(browser, service="lambda")
+        token = CSRF_INPUT.search(shown.html).group(1)
+        card = answer(browser, shown, shown.wrong(), htmx=True, service="lambda", csrfmiddlewaretoken=token)
+        html = card.content.decode()
+        log = ReviewLog.objects.get(learner=who)
+        assert UNDO_INPUT.findall(html) == [str(log.pk)]
+        assert html.count('<input type="hidden" name="service" value="lambda">') == 4  # bury, suspend, undo, report
+        bury_form = html[html.index(f'action="/study/questions/{question.pk}/bury/"') :]
+        bury_token = CSRF_INPUT.search(bury_form).group(1)
+        bury = browser.post(
+            f"/study/questions/{question.pk}/bury/", {"csrfmiddlewaretoken": bury_token, "service": "lambda"}
+        )
+        assert bury.status_code == 303  # not 403: the token in the stored form is this learner's
+        assert QuestionMemory.objects.get(learner=who).buried_until is not None
