@@ -2,6 +2,7 @@
 SQLite writers queue on the lock file."""
 
 import fcntl
+import os
 import re
 import threading
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studyapp.accounts.backends import SessionStore
-from studyapp.sqlite.base import DatabaseWrapper, SQLiteCursorWrapper
+from studyapp.sqlite.base import CHECKPOINT_EVERY, DatabaseWrapper, SQLiteCursorWrapper
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +96,10 @@ def test_a_first_visit_gets_a_new_secret_as_cookie_and_a_token_that_unmasks_to_i
     assert other.cookies["csrftoken"].value != secret  # each visitor draws their own
 
 
-def _file_database(path) -> DatabaseWrapper:
+def _file_database(path, init_command: str = "") -> DatabaseWrapper:
     """A connection of our SQLite backend to a database file, with the app's transaction settings (whatever
     database the tests run on)."""
-    options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    options = {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": init_command}
     handler = ConnectionHandler({"default": {"ENGINE": "studyapp.sqlite", "NAME": str(path), "OPTIONS": options}})
     return handler["default"]
 
@@ -166,6 +167,29 @@ def test_a_failed_sqlite_transaction_gives_the_lock_back(tmp_path):
     assert not first._writing and not second._writing
     first.close()
     second.close()
+
+
+def test_sqlite_connections_copy_the_log_into_the_database_now_and_then_outside_the_writer_lock(tmp_path):
+    path, lock = tmp_path / "db.sqlite3", tmp_path / "db.sqlite3-writer.lock"
+    database = _file_database(path, init_command="PRAGMA journal_mode=WAL;")
+    database.ensure_connection()
+    checkpoints = []  # for each checkpoint: was the writer lock held while it ran?
+    database.connection.set_trace_callback(
+        lambda sql: checkpoints.append(_lock_is_held(lock)) if sql.startswith("PRAGMA wal_checkpoint") else None
+    )
+    with _atomic(database):
+        database.cursor().execute("CREATE TABLE t (n INTEGER)")
+    in_file = os.path.getsize(path)
+    for n in range(CHECKPOINT_EVERY - 2):
+        with _atomic(database):
+            database.cursor().execute("INSERT INTO t VALUES (%s)", [n])
+    assert checkpoints == [] and os.path.getsize(path) == in_file  # every commit so far is in the log only
+    with _atomic(database):
+        database.cursor().execute("INSERT INTO t VALUES (-1)")
+    assert checkpoints == [False]  # one checkpoint, once the lock was given back
+    assert os.path.getsize(path) > in_file  # the table's pages are now in the database file
+    assert database.cursor().execute("SELECT COUNT(*) FROM t").fetchone() == (CHECKPOINT_EVERY - 1,)
+    database.close()
 
 
 def test_a_session_seen_before_reads_its_user_in_the_same_query_and_gets_the_right_user(client, learner):

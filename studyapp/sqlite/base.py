@@ -13,11 +13,20 @@ transaction, each connection to a database file takes an exclusive `flock` on `<
 and gives it back when the transaction commits, rolls back or the connection closes, so the kernel
 wakes the next writer the moment the previous one is done. Readers never take it (WAL: they do not
 block on the writer), and a write outside a transaction still falls back to the busy timeout.
-In-memory databases (the tests') have no file and no lock. Everything else is Django's backend.
+In-memory databases (the tests') have no file and no lock.
+
+Checkpoints: SQLite copies the write-ahead log into the database file (a checkpoint, with an fsync) inside
+the COMMIT that crosses `wal_autocheckpoint` pages, so that commit held the writer lock for 5–7 ms instead
+of 0.1 and every other writer queued behind it: 1 % of the study answers, most of their p95. Instead, each
+connection runs a PASSIVE checkpoint after every CHECKPOINT_EVERY of its commits, once it has given the lock
+back: readers and the next writer go on beside it. SQLite's own checkpoint stays as a backstop, at a log
+ten times its default, for writes made outside transactions (which this counter does not see).
+Everything else is Django's backend.
 """
 
 import fcntl
 import os
+import sqlite3
 from functools import lru_cache
 
 from django.db.backends.sqlite3 import base
@@ -40,9 +49,14 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
         return _named(query, tuple(param_names))
 
 
+CHECKPOINT_EVERY = 64  # commits of one connection between its checkpoints
+BACKSTOP_CHECKPOINT_PAGES = 10000  # SQLite's automatic checkpoint (default 1000 pages)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_lock: int | None = None  # the open lock file of this connection, if its database is a file
     _writing = False  # the lock is held: a transaction is open
+    _commits = 0  # since this connection's last checkpoint
 
     def create_cursor(self, name=None):
         return self.connection.cursor(factory=SQLiteCursorWrapper)
@@ -52,6 +66,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not self.is_in_memory_db():
             path = os.fspath(self.settings_dict["NAME"]) + "-writer.lock"
             self._writer_lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+            self._commits = 0
         return conn
 
     def _start_transaction_under_autocommit(self):
@@ -70,10 +86,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
             fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
 
     def _commit(self):
+        wrote = self._writing
         try:
             return super()._commit()
         finally:
             self._release_writer()
+            if wrote:
+                self._checkpoint_now_and_then()
+
+    def _checkpoint_now_and_then(self):
+        """After every CHECKPOINT_EVERY commits, copy the log into the database, outside the writer lock."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY:
+            return
+        self._commits = 0
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass  # a checkpoint that could not run leaves the log to the next one (or to SQLite's backstop)
 
     def _rollback(self):
         try:
