@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studyapp.accounts.backends import SessionStore
-from studyapp.sqlite.base import CHECKPOINT_EVERY, DatabaseWrapper, SQLiteCursorWrapper
+from studyapp.sqlite.base import CHECKPOINT_EVERY, CHECKPOINT_ROWS, DatabaseWrapper, SQLiteCursorWrapper
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +189,17 @@ def test_sqlite_connections_copy_the_log_into_the_database_now_and_then_outside_
     assert checkpoints == [False]  # one checkpoint, once the lock was given back
     assert os.path.getsize(path) > in_file  # the table's pages are now in the database file
     assert database.cursor().execute("SELECT COUNT(*) FROM t").fetchone() == (CHECKPOINT_EVERY - 1,)
+    database.close()
+
+
+def test_a_bulk_write_is_copied_into_the_sqlite_database_file_right_after_its_commit(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    database = _file_database(path, init_command="PRAGMA journal_mode=WAL;")
+    database.cursor().execute("CREATE TABLE t (n INTEGER)")
+    in_file = os.path.getsize(path)
+    with _atomic(database):  # one commit, such as a bank import
+        database.cursor().executemany("INSERT INTO t VALUES (%s)", [[n] for n in range(CHECKPOINT_ROWS)])
+    assert os.path.getsize(path) > in_file
     database.close()
 
 

@@ -18,9 +18,10 @@ In-memory databases (the tests') have no file and no lock.
 Checkpoints: SQLite copies the write-ahead log into the database file (a checkpoint, with an fsync) inside
 the COMMIT that crosses `wal_autocheckpoint` pages, so that commit held the writer lock for 5–7 ms instead
 of 0.1 and every other writer queued behind it: 1 % of the study answers, most of their p95. Instead, each
-connection runs a PASSIVE checkpoint after every CHECKPOINT_EVERY of its commits, once it has given the lock
-back: readers and the next writer go on beside it. SQLite's own checkpoint stays as a backstop, at a log
-ten times its default, for writes made outside transactions (which this counter does not see).
+connection runs a PASSIVE checkpoint after every CHECKPOINT_EVERY of its commits, or after commits that changed
+CHECKPOINT_ROWS rows (a bank import), once it has given the lock back: readers and the next writer go on beside
+it. SQLite's own checkpoint stays as a backstop, at a log ten times its default, for writes made outside
+transactions (which these counters do not see).
 Everything else is Django's backend.
 """
 
@@ -50,6 +51,7 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
 
 
 CHECKPOINT_EVERY = 64  # commits of one connection between its checkpoints
+CHECKPOINT_ROWS = 2000  # or rows those commits changed, whichever comes first
 BACKSTOP_CHECKPOINT_PAGES = 10000  # SQLite's automatic checkpoint (default 1000 pages)
 
 
@@ -57,6 +59,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _writer_lock: int | None = None  # the open lock file of this connection, if its database is a file
     _writing = False  # the lock is held: a transaction is open
     _commits = 0  # since this connection's last checkpoint
+    _rows = 0  # rows changed by those commits
+    _rows_at_begin = 0
 
     def create_cursor(self, name=None):
         return self.connection.cursor(factory=SQLiteCursorWrapper)
@@ -67,13 +71,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
             path = os.fspath(self.settings_dict["NAME"]) + "-writer.lock"
             self._writer_lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
-            self._commits = 0
+            self._commits = self._rows = 0
         return conn
 
     def _start_transaction_under_autocommit(self):
         if self._writer_lock is not None and not self._writing:
             fcntl.flock(self._writer_lock, fcntl.LOCK_EX)
             self._writing = True
+            self._rows_at_begin = self.connection.total_changes
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -95,11 +100,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self._checkpoint_now_and_then()
 
     def _checkpoint_now_and_then(self):
-        """After every CHECKPOINT_EVERY commits, copy the log into the database, outside the writer lock."""
+        """Every CHECKPOINT_EVERY commits or CHECKPOINT_ROWS rows, copy the log into the database (outside the
+        writer lock)."""
         self._commits += 1
-        if self._commits < CHECKPOINT_EVERY:
+        self._rows += self.connection.total_changes - self._rows_at_begin
+        if self._commits < CHECKPOINT_EVERY and self._rows < CHECKPOINT_ROWS:
             return
-        self._commits = 0
+        self._commits = self._rows = 0
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error:
