@@ -24,27 +24,21 @@ FORMAT_PREFIX = re.compile(r"\s*\[(markdown|html|plain|moodle)\]")
 TAG = re.compile(r"\[(id|tag):((?:\\.|[^\]\\])*)\]")
 WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
 TRUE_FALSE = re.compile(r"(TRUE|FALSE|T|F)(?=\s*(#|$))", re.DOTALL | re.IGNORECASE)
+ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 META_TAGS = ("service", "domain", "difficulty", "note")
 
 
 def unescape(text: str) -> str:
-    out, index = [], 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            following = text[index + 1]
-            if following in SPECIAL or following == "\\":
-                out.append(following)
-                index += 2
-                continue
-            if following == "n":
-                out.append("\n")
-                index += 2
-                continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    """`\\x` -> `x` for GIFT's special characters and the backslash, `\\n` -> a newline; any other backslash stays."""
+    return ESCAPED.sub(_unescaped, text) if "\\" in text else text
+
+
+def _unescaped(match: re.Match) -> str:
+    following = match.group(1)
+    if following in SPECIAL or following == "\\":
+        return following
+    return "\n" if following == "n" else match.group()
 
 
 def escape(text: str) -> str:
@@ -55,15 +49,16 @@ def escape(text: str) -> str:
 
 
 def _find(text: str, target: str, start: int = 0) -> int:
-    """Index of the first unescaped `target` at or after `start`, or -1."""
-    index = start
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text.startswith(target, index):
+    """Index of the first unescaped `target` at or after `start`, or -1: an occurrence is escaped when an odd
+    run of backslashes (from `start` on) comes right before it."""
+    index = text.find(target, start)
+    while index != -1:
+        run = index
+        while run > start and text[run - 1] == "\\":
+            run -= 1
+        if (index - run) % 2 == 0:
             return index
-        index += 1
+        index = text.find(target, index + 1)
     return -1
 
 
