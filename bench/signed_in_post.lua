@@ -1,4 +1,4 @@
--- wrk script: the reference POSTs (studyapp.views.signed_in_post), sent the way the learners' POSTs are: one
+-- wrk script: the reference POSTs (bench/views.py), sent the way the learners' POSTs are: one
 -- connection per thread, each thread signed in as its own learner (the first session on its line of BENCH_FILE,
 -- the study answers' file), with the CSRF cookie and header, htmx, and a small form body. Any status but 200
 -- counts as an error.

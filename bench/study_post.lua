@@ -1,5 +1,5 @@
 -- wrk script: POSTs that each spend a fresh one-time token (htmx), one connection per thread: the study answer
--- and rate (quizzes.benchdata.seed_posts) and the trainer answer (quizzes.trainer.benchdata.seed_posts).
+-- and rate (bench.seeding.study.seed_posts) and the trainer answer (bench.seeding.trainer.seed_posts).
 -- BENCH_FILE has one line per thread: a learner's session, then their items, and possibly another session and
 -- its items (a word without a comma is a session). An item is "token,value" or, for a path that names the
 -- learner's round, "round,token,value" (ROUND in BENCH_PATH is replaced by it); a value "7+9" sends the field

@@ -1,9 +1,9 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 
-from quizzes.scheduling import MemoryState, Rating
+from quizzes.study.scheduling import MemoryState, Rating
 
 
 class ServiceQuerySet(models.QuerySet):
@@ -11,10 +11,31 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(core=True)
 
 
-class Service(models.Model):
-    """An AWS service (or Docker) of the chapter: the vocabulary notes, questions and scenarios share."""
+class Category(models.Model):
+    """A family of catalogue topics (compute, storage, security, cost management, cloud concepts, ...)."""
 
     key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """A topic of the catalogue (content/services.yaml): an AWS service the CLF-C02 exam covers (or Docker), or a
+    concept that is not a service (the shared responsibility model, the Well-Architected pillars, the support
+    plans, ...). Notes, questions and scenarios name topics by key."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, related_name="topics")
+    is_concept = models.BooleanField(default=False)
+    # Offered as an answer in the scenario trainer's palette (content/services.yaml `palette: true`).
+    in_palette = models.BooleanField(default=False)
     name = models.CharField(max_length=80)
     short = models.CharField(max_length=40)
     core = models.BooleanField(default=False)
@@ -63,21 +84,30 @@ class Bank(models.Model):
         return self.title
 
 
+class BankStatus(models.TextChoices):
+    """Whether learners see an instructor's bank (its stewardship, quizzes.authoring); content banks have none
+    and are always seen."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+def _hidden_banks():
+    """Instructor banks learners do not see: drafts and archived ones (through the stewardship's reverse relation,
+    so this app need not import the authoring app, which builds on it)."""
+    return Bank.objects.filter(stewardship__status__in=[BankStatus.DRAFT, BankStatus.ARCHIVED]).values("id")
+
+
 class QuestionQuerySet(models.QuerySet):
     def active(self):
         """The questions learners may see: not retired, and not in an instructor's draft or archived bank."""
-        from quizzes.authoring.models import BankStewardship
-
-        hidden = BankStewardship.objects.hidden_from_learners().values("bank_id")
-        return self.filter(is_active=True).exclude(bank_id__in=hidden)
+        return self.filter(is_active=True).exclude(bank_id__in=_hidden_banks())
 
     def hidden(self):
         """The complement of `active()`: retired questions and those of draft or archived banks (each part an
         index search, where `exclude(active)` would read every question)."""
-        from quizzes.authoring.models import BankStewardship
-
-        hidden = BankStewardship.objects.hidden_from_learners().values("bank_id")
-        return self.filter(models.Q(is_active=False) | models.Q(bank_id__in=hidden))
+        return self.filter(models.Q(is_active=False) | models.Q(bank_id__in=_hidden_banks()))
 
     def in_scope(self, service_keys: list[str] | None):
         """Questions covering any of these services (all of them when None)."""
@@ -194,34 +224,26 @@ class LearnerSettings(models.Model):
         return f"Study settings of {self.learner_id}"
 
     @classmethod
-    def remember_for(cls, learner, settings: "LearnerSettings | None") -> None:
-        """Cache a learner's settings (None: they have none) on the learner, as the ORM caches a one-to-one:
-        `learner.study_settings` then needs no query (the settings are loaded with the user, see
-        studyapp.accounts.backends)."""
-        cls.learner.field.remote_field.set_cached_value(learner, settings)
-
-    @classmethod
-    def remembered(cls, learner) -> tuple[bool, "LearnerSettings | None"]:
-        """(whether the learner carries their settings, the settings or None when they have none)."""
-        related = cls.learner.field.remote_field
-        if not related.is_cached(learner):
-            return False, None
-        return True, related.get_cached_value(learner)
-
-    @classmethod
     def for_learner(cls, learner) -> "LearnerSettings":
-        """The learner's settings; unsaved defaults when they have none (a GET never writes)."""
-        return cls.objects.filter(learner=learner).first() or cls(learner=learner)
+        """The learner's settings, or Anki's defaults unsaved for a learner who has none or a visitor with no
+        learner (a GET never writes). `learner.study_settings` caches the row (or its absence) on the user
+        object, as the ORM does for any one-to-one, so a request reads it once."""
+        if learner is None:
+            return cls()
+        try:
+            return learner.study_settings
+        except cls.DoesNotExist:
+            return cls(learner=learner)  # also cached on the learner by the one-to-one descriptor
 
     def scheduler(self):
-        from quizzes import scheduling
+        from quizzes.study import scheduling
 
         return scheduling.scheduler(
             self.desired_retention, parse_steps(self.learning_steps), parse_steps(self.relearning_steps)
         )
 
     def study_day(self, now):
-        from quizzes import scheduling
+        from quizzes.study import scheduling
 
         return scheduling.study_day(now, self.time_zone, self.day_start_hour)
 
@@ -238,6 +260,16 @@ def parse_steps(text: str) -> tuple[int, ...]:
             raise ValueError(f"'{token}' is not a step like 1m, 10m, 1h or 1d")
         steps.append(max(1, round(int(number) * _STEP_UNITS[unit])))
     return tuple(steps)
+
+
+class QuestionMemoryQuerySet(models.QuerySet):
+    def locked(self, learner, question_id) -> "QuestionMemory | None":
+        """The learner's memory of a question, locked for the current transaction (SELECT ... FOR UPDATE on
+        PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock); None if they have none."""
+        return self.select_for_update().filter(learner=learner, question_id=question_id).first()
+
+
+LEECH_FAILURES = 8  # wrong answers after which a question is tagged a leech (Anki's default)
 
 
 class QuestionMemory(MemoryState):
@@ -262,7 +294,7 @@ class QuestionMemory(MemoryState):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["learner", "question"], name="memory_unique_learner_question")]
-        # The due queue (quizzes/due_queue.py): each count and candidate is a range of one of these, and
+        # The due queue (quizzes/study/due_queue.py): each count and candidate is a range of one of these, and
         # they carry the columns its filters read, so the learner's rows are never visited.
         indexes = [
             models.Index(
@@ -275,8 +307,42 @@ class QuestionMemory(MemoryState):
             ),
         ]
 
+    objects = QuestionMemoryQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"memory {self.learner_id}/{self.question_id}"
+
+    def record_review(
+        self, rating: Rating, now, prefs: "LearnerSettings", *, revision, shown, answer, correct, response_ms
+    ) -> "ReviewLog":
+        """One FSRS review of this (locked) memory, saved with its log and the snapshot undo restores."""
+        from quizzes.study import scheduling
+
+        before = self.study_snapshot()
+        seq = self.version
+        scheduling.review(self, rating, now, prefs.scheduler(), response_ms)
+        self.introduced_at = self.introduced_at or now
+        self.reps += 1
+        if rating == Rating.Again:
+            self.failures += 1
+            self.leech = self.leech or self.failures >= LEECH_FAILURES
+        self.pending = None
+        self.version += 1  # tokens minted for the showing just answered are spent
+        self.save()
+        return ReviewLog.objects.create(
+            learner_id=self.learner_id,
+            memory=self,
+            seq=seq,
+            revision=revision,
+            rating=rating.value,
+            shown=shown,
+            answer=answer,
+            correct=correct,
+            response_ms=response_ms,
+            reviewed_at=now,
+            before=before,
+            scheduled_due=self.due,
+        )
 
     @property
     def is_new(self) -> bool:
@@ -342,36 +408,3 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on {self.question_id}"
-
-
-class ChangeCount(models.Model):
-    """How many times something pages are derived from has changed: a learner's study history (owner: the
-    learner's id) or the question catalogue (owner 0: questions, their services, bank statuses, content
-    releases). Database triggers keep the counts (quizzes/change_counts.py), in the same transaction as the
-    change, so no code path can forget one. Pages cache what they derive from a history under its count
-    (e.g. the progress dashboard's numbers); a count only grows, so a cached value is never reused after a
-    change. Read the count before the data it labels: then the data is at least as new as the count."""
-
-    CATALOGUE = 0
-
-    owner = models.BigIntegerField(primary_key=True)
-    changes = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.changes} changes of {self.owner or 'the catalogue'}"
-
-    @classmethod
-    def of(cls, learner, request=None) -> tuple[int, int]:
-        """(the learner's count, the catalogue's). On a GET by the learner, the counts loaded with the user
-        at the start of the request (studyapp.accounts.backends), which no write of this request can have
-        passed; otherwise one query."""
-        if request is not None and request.method in ("GET", "HEAD"):
-            counts = getattr(learner, "_change_counts", None)  # set on the user loaded for this request only
-            if counts is not None:
-                return counts
-        table = connection.ops.quote_name(cls._meta.db_table)
-        with connection.cursor() as cursor:
-            one = f"(SELECT changes FROM {table} WHERE owner = %s)"
-            cursor.execute(f"SELECT {one}, {one}", [learner.pk, cls.CATALOGUE])
-            mine, catalogue = cursor.fetchone()
-        return mine or 0, catalogue or 0

@@ -15,9 +15,9 @@ from django.conf import settings
 
 # Dotted paths of functions `load(content_dir: Path) -> dict[str, int]` (counts to report), in order.
 CONTENT_LOADERS = [
-    "quizzes.catalogue.load_services",
+    "quizzes.study.catalogue.load_services",
     "studyapp.notes.loading.load_notes",
-    "quizzes.banks.load_banks",
+    "quizzes.study.banks.load_banks",
     "quizzes.trainer.loading.load_trainer",
 ]
 

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database outage answers 503 "try again in a moment" instead of a 500 error page.
+    "studyapp.middleware.DatabaseUnavailableMiddleware",
     # Axes must be last: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -79,7 +81,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studyapp.navigation.navigation",
-                "studyapp.csrf.csrf",
             ],
         },
     },
@@ -92,11 +93,9 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Tuned for a web app: WAL lets readers run beside the writer; IMMEDIATE transactions take the
-    # write lock up front so concurrent writers queue on the busy timeout instead of failing.
-    # Persistent connections: opening one (and running the PRAGMAs) per request costs more than the query.
-    # studyapp.sqlite is Django's backend with each statement's placeholder rewrite cached.
-    _db["ENGINE"] = "studyapp.sqlite"
+    # Django's SQLite backend with its documented options for a web app: WAL lets readers run beside the
+    # writer; IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the busy
+    # timeout instead of failing with "database is locked"; persistent connections keep the PRAGMAs applied.
     _db["CONN_MAX_AGE"] = None
     _db["CONN_HEALTH_CHECKS"] = True
     _db["OPTIONS"] = {
@@ -109,14 +108,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django forbids both
-    # Prepared statements: a statement a pooled connection has run once is parsed and planned once, not on every
-    # request (the session-and-user query took 0.97 ms planned each time, 0.49 ms prepared). They need
-    # server-side binding. Behind PgBouncer in transaction mode, DATABASE_PREPARED_STATEMENTS=0 turns them off.
+    # Prepared statements (psycopg's prepare_threshold, with Django's server-side binding): a statement a pooled
+    # connection has run once is parsed and planned once. Behind PgBouncer in transaction mode, set
+    # DATABASE_PREPARED_STATEMENTS=0.
     _prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
     _db["OPTIONS"] = {
         "pool": {
             "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
             "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
+            # Wait at most 10 s for a connection (psycopg's default is 30, gunicorn's worker timeout): during a
+            # database outage requests answer 503 sooner instead of hanging.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
         },
         "server_side_binding": _prepared,
         "prepare_threshold": 1 if _prepared else None,
@@ -125,10 +127,21 @@ _db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions live in the database, so any app server can answer any request. With a shared Redis cache
+# (REDIS_URL, for several app servers) they are read through it; a per-process cache would go stale
+# across servers (a logout on one would not be seen by the others), so without Redis it is the db engine.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "study"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "studyapp.accounts.backends.StudyBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,9 +155,6 @@ LOGOUT_REDIRECT_URL = "home"
 
 # Login throttling: five failures for one username from one address lock that pair out for 15 minutes.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-
-# make bench sets it: the reference POSTs under /_bench/ answer only then (a 404 otherwise).
-BENCH_ENDPOINTS = env_bool("DJANGO_BENCH_ENDPOINTS", False)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -210,7 +220,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_ENGINE = "studyapp.accounts.backends"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

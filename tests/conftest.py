@@ -43,11 +43,11 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(autouse=True)
-def _empty_page_cache():
-    """Stored pages are keyed by content release ids, which a rolled-back test database can reuse."""
-    from studyapp import pagecache
+def _empty_cache():
+    """Cache keys carry ids and versions that a rolled-back test database hands out again."""
+    from django.core.cache import cache
 
-    pagecache.clear()
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     pricing = "Pay for what you use."
     managed = "Fully managed."
     note_slug = "lambda"
+    in_palette = True  # a service the scenario trainer offers as an answer
 
 
 class BankFactory(factory.django.DjangoModelFactory):
@@ -77,8 +78,8 @@ class QuestionFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def choices(self, create, extracted, **kwargs):
-        from quizzes.banks import _snapshot
         from quizzes.models import Choice, QuestionRevision
+        from quizzes.study.banks import _snapshot
 
         if not create:
             return

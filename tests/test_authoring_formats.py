@@ -297,7 +297,7 @@ def test_export_then_import_gives_back_every_question_of_the_real_bank(loaded_co
 def _hash(data) -> str:
     from dataclasses import asdict
 
-    from quizzes.banks import QuestionData
+    from quizzes.study.banks import QuestionData
 
     return QuestionData(**asdict(data)).content_hash()
 

@@ -39,8 +39,8 @@ CORE = ["docker", "ecs", "fargate", "ecr", "lambda", "api-gateway", "batch", "li
 @pytest.fixture
 def exam_bank(db):
     """80 questions over the four domains and the core services: singles, multiples and true/false."""
-    from quizzes.catalogue import load_services
     from quizzes.models import Service
+    from quizzes.study.catalogue import load_services
     from studyapp.content import content_dir
     from tests.factories import QuestionFactory
 
@@ -315,14 +315,76 @@ def test_an_abandoned_tab_is_submitted_by_the_overdue_command(client, learner, e
     assert untimed.state == ExamAttempt.State.IN_PROGRESS
 
 
-def test_touching_an_overdue_attempt_submits_it_lazily(client, learner, exam_bank, clock):
+def written_statements(context) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOCK")
+
+
+def stored(attempt: ExamAttempt) -> tuple:
+    """Everything stored about an attempt: its row and its questions' rows."""
+    row = ExamAttempt.objects.filter(pk=attempt.pk).values().get()
+    return row, list(AttemptQuestion.objects.filter(attempt=attempt).order_by("position").values())
+
+
+@pytest.fixture
+def overdue(client, learner, exam_bank, clock):
+    """A quick exam with questions 1 and 2 answered right in time, then left open 45 minutes."""
     client.force_login(learner)
     attempt = start(client)
+    for position in (1, 2):
+        save(client, attempt, position, right_keys(attempt.questions.get(position=position)))
     clock.advance(minutes=45)
-    response = client.get(f"/exam/{attempt.pk}/q/1/")
-    assert response.url == f"/exam/{attempt.pk}/results/"
-    attempt.refresh_from_db()
-    assert attempt.state == ExamAttempt.State.FINISHED
+    return attempt
+
+
+def test_a_get_shows_an_overdue_attempt_as_finished_without_writing(client, overdue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = stored(overdue)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/exam/{overdue.pk}/q/1/").url == f"/exam/{overdue.pk}/results/"
+        assert client.get(f"/exam/{overdue.pk}/").url == f"/exam/{overdue.pk}/results/"
+        assert client.get(f"/exam/{overdue.pk}/review/").url == f"/exam/{overdue.pk}/"
+        results = client.get(f"/exam/{overdue.pk}/results/").content.decode()
+        index = client.get("/exam/").content.decode()
+    assert written_statements(queries) == []
+    assert stored(overdue) == before
+    assert before[0]["state"] == ExamAttempt.State.IN_PROGRESS
+    assert "2 of 20 scored questions" in results and "submitted automatically when time ran out" in results
+    assert f"<strong>{attempts.scaled_score(2, 20)}</strong> / 1000" in results
+    assert f"/exam/{overdue.pk}/results/" in index and "Continue:" not in index
+
+
+def test_the_next_post_closes_an_overdue_attempt_as_the_page_showed_it(client, overdue):
+    response = save(client, overdue, 3, right_keys(overdue.questions.get(position=3)), follow=True)
+    assert "answers sent after the deadline are not recorded" in response.content.decode()
+    assert overdue.state == ExamAttempt.State.FINISHED and overdue.auto_submitted
+    assert overdue.finished_at == overdue.deadline
+    assert (overdue.scored_correct, overdue.scored_total) == (2, 20)
+    assert overdue.questions.get(position=3).answer == []
+
+
+def test_the_sweeper_closes_an_overdue_attempt_a_page_showed_finished(client, overdue):
+    shown = client.get(f"/exam/{overdue.pk}/results/").content.decode()
+    out = StringIO()
+    call_command("close_overdue_attempts", stdout=out)
+    assert "Submitted 1 overdue attempt." in out.getvalue()
+    overdue.refresh_from_db()
+    assert overdue.state == ExamAttempt.State.FINISHED and overdue.finished_at == overdue.deadline
+    assert f"<strong>{overdue.scaled_score}</strong> / 1000" in shown
+    assert client.get(f"/exam/{overdue.pk}/results/").content.decode().count("Scaled score") == 1
+    call_command("close_overdue_attempts", stdout=out)  # nothing left to close
+    assert "Submitted 0 overdue attempts." in out.getvalue()
+
+
+def test_abandoning_an_overdue_attempt_submits_it_instead(client, overdue):
+    response = client.post(f"/exam/{overdue.pk}/abandon")
+    assert response.url == f"/exam/{overdue.pk}/results/"
+    overdue.refresh_from_db()
+    assert overdue.state == ExamAttempt.State.FINISHED and overdue.scored_correct == 2
 
 
 # ---------------------------------------------------------------- scoring and review
@@ -473,8 +535,13 @@ def test_the_question_page_and_answer_save_stay_within_eight_queries(client, lea
     data = {"seq": attempt.seq, "choice": right_keys(item)[: item.select], "flag_sent": "1"}
     with CaptureQueriesContext(connection) as answer:
         assert client.post(f"/exam/{attempt.pk}/q/5/", data, headers=HTMX).status_code == 200
+    attempt.refresh_from_db()
+    data = {"seq": attempt.seq, "choice": right_keys(item)[: item.select], "flag_sent": "1", "go": "next"}
+    with CaptureQueriesContext(connection) as navigation:
+        assert client.post(f"/exam/{attempt.pk}/q/5/", data).url == f"/exam/{attempt.pk}/q/6/"
     assert len(sql_statements(page)) <= 8, sql_statements(page)
     assert len(sql_statements(answer)) <= 8, sql_statements(answer)
+    assert len(sql_statements(navigation)) <= 8, sql_statements(navigation)
 
 
 def test_a_65_question_results_page_takes_at_most_ten_queries(

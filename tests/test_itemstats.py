@@ -4,16 +4,20 @@ who may see them, and the anonymous counts that outlive deleted learners and pur
 import csv
 import io
 import math
+import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.itemstats import stats, tallies
-from quizzes.itemstats.models import ChoiceTally, QuestionTally, Source
+from quizzes.itemstats.models import ChoiceTally, FoldState, QuestionTally, Source
+from quizzes.models import ReviewLog
 from studyapp.accounts.models import User
 from tests.factories import (
     BankFactory,
@@ -162,6 +166,7 @@ def owned_bank():
     question = QuestionFactory(bank=stewardship.bank, stem_md="=cmd|' /C calc'!A0", stem_html="<p>=cmd</p>")
     study_answers(question, [[1], [2]])
     FlagFactory(question=question)
+    tallies.fold_pending_answers()
     return stewardship
 
 
@@ -211,16 +216,30 @@ def test_bad_sort_or_page_parameters_get_a_clear_400(client, owned_bank, query):
     assert "<h1" in response.content.decode()
 
 
+def row_ids(body: str) -> list[int]:
+    """The questions of a statistics page, in the order the table lists them."""
+    return [int(pk) for pk in re.findall(r'<tr id="question-(\d+)"', body)]
+
+
 def test_sorting_and_paging_through_a_large_bank(client):
     stewardship = StewardshipFactory()
     questions = [QuestionFactory(bank=stewardship.bank) for _ in range(60)]
-    study_answers(questions[7], [[2], [2]])  # the hardest question
+    hard, middling, easy = questions[7], questions[30], questions[3]
+    study_answers(hard, [[2], [2]])  # 0 % right
+    study_answers(middling, [[1], [2]])  # 50 %
+    study_answers(easy, [[1], [1]])  # 100 %
+    tallies.fold_pending_answers()
+    unanswered = [q.pk for q in questions if q not in (hard, middling, easy)]  # no facility: last, by position
     client.force_login(stewardship.owner)
     url = reverse("itemstats:bank", args=[stewardship.bank.slug])
-    first = client.get(url + "?sort=facility").content.decode()
-    assert first.index(questions[7].stem_md) >= 0
-    second = client.get(url + "?page=2").content.decode()
-    assert questions[59].stem_md in second and questions[0].stem_md not in second
+    ascending = row_ids(client.get(url + "?sort=facility").content.decode())
+    assert ascending == [hard.pk, middling.pk, easy.pk, *unanswered[:47]]
+    descending = row_ids(client.get(url + "?sort=-facility").content.decode())
+    assert descending == [easy.pk, middling.pk, hard.pk, *unanswered[:47]]
+    by_position = row_ids(client.get(url).content.decode())
+    assert by_position == [q.pk for q in questions[:50]]
+    second = row_ids(client.get(url + "?page=2").content.decode())
+    assert second == [q.pk for q in questions[50:]]
     assert client.get(url + "?page=7").status_code == 200  # past the end: the last page
 
 
@@ -229,8 +248,142 @@ def test_the_statistics_page_takes_a_bounded_number_of_queries(client, django_as
     for question in [QuestionFactory(bank=stewardship.bank) for _ in range(60)]:
         study_answers(question, [[1], [2]])
         FlagFactory(question=question)
+    tallies.fold_pending_answers()
     client.force_login(stewardship.owner)
     url = reverse("itemstats:bank", args=[stewardship.bank.slug])
-    client.get(url)  # folds the answers
     with django_assert_max_num_queries(10):
         assert client.get(url + "?sort=-attempts").status_code == 200
+
+
+# ---------------------------------------------------------------- folding: a command, never a page
+
+
+@pytest.mark.parametrize("view", ["itemstats:bank", "itemstats:export"])
+def test_opening_the_statistics_folds_nothing_and_locks_nothing(client, view):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stewardship = StewardshipFactory()
+    study_answers(QuestionFactory(bank=stewardship.bank), [[1], [2]])
+    client.force_login(stewardship.owner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(view, args=[stewardship.bank.slug])).status_code == 200
+    statements = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert not [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE", "LOCK"))]
+    assert not [sql for sql in statements if "FOR UPDATE" in sql or "FOR SHARE" in sql]
+    assert not QuestionTally.objects.exists() and not FoldState.objects.exists()
+
+
+def test_the_page_says_when_the_answers_were_last_folded(client, owned_bank):
+    client.force_login(owned_bank.owner)
+    url = reverse("itemstats:bank", args=[owned_bank.bank.slug])
+    FoldState.objects.all().delete()
+    assert "No answers have been counted yet" in client.get(url).content.decode()
+    call_command("fold_item_stats", stdout=io.StringIO())
+    five_minutes_ago = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    FoldState.objects.update(folded_at=five_minutes_ago)
+    body = client.get(url).content.decode()
+    assert f'datetime="{timezone.localtime(five_minutes_ago).isoformat()}"' in body
+    assert "(5\xa0minutes ago)" in body
+
+
+def test_fold_item_stats_counts_each_answer_once_and_later_answers_next_time():
+    question = QuestionFactory()
+    study_answers(question, [[1], [2]])
+    out = io.StringIO()
+    call_command("fold_item_stats", stdout=out)
+    call_command("fold_item_stats", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Folded 2 study answers and 0 exam attempts.",
+        "Folded 0 study answers and 0 exam attempts.",
+    ]
+    assert FoldState.objects.get().review_log_id == ReviewLog.objects.latest("pk").pk
+    study_answers(question, [[1]])
+    call_command("fold_item_stats", stdout=out)
+    tally = QuestionTally.objects.get(question=question, source=Source.STUDY)
+    assert (tally.attempts, tally.correct) == (3, 2)
+    assert ChoiceTally.objects.get(question=question, key=1).picks == 2
+
+
+def test_answers_above_the_high_water_mark_wait_for_the_next_fold(monkeypatch):
+    """The mark a fold reads when it starts bounds what it counts: an answer past it (one that was still being
+    written, on PostgreSQL) is neither counted now nor skipped later."""
+    question = QuestionFactory()
+    study_answers(question, [[1], [2], [3]])
+    first, second, third = ReviewLog.objects.order_by("pk").values_list("pk", flat=True)
+    monkeypatch.setattr(tallies, "_settled_log_id", lambda settle_seconds: second)
+    assert tallies.fold_pending_answers().study_answers == 2
+    assert QuestionTally.objects.get(question=question).attempts == 2
+    assert FoldState.objects.get().review_log_id == second
+    monkeypatch.undo()
+    assert tallies.fold_pending_answers().study_answers == 1
+    assert QuestionTally.objects.get(question=question).attempts == 3
+    assert dict(ChoiceTally.objects.filter(question=question).values_list("key", "picks")) == {1: 1, 2: 1, 3: 1}
+
+
+def test_a_fold_postponed_by_answers_still_being_written_counts_them_later(monkeypatch):
+    question = QuestionFactory()
+    study_answers(question, [[1]])
+    monkeypatch.setattr(tallies, "_settled_log_id", lambda settle_seconds: None)
+    err = io.StringIO()
+    call_command("fold_item_stats", stdout=io.StringIO(), stderr=err)
+    assert "left for the next run" in err.getvalue()
+    assert not QuestionTally.objects.exists() and FoldState.objects.get().folded_at is None
+    monkeypatch.undo()
+    tallies.fold_pending_answers()
+    assert QuestionTally.objects.get(question=question).attempts == 1
+
+
+def test_deleting_a_learner_counts_their_pending_answers_once_and_leaves_the_others_for_the_fold(client):
+    question = QuestionFactory()
+    leaving = QuestionMemoryFactory(question=question)
+    ReviewLogFactory(memory=leaving, answer=[1], correct=True)
+    tallies.fold_pending_answers()  # their first answer is counted already
+    ReviewLogFactory(memory=leaving, answer=[2], correct=False)
+    study_answers(question, [[3]])  # someone else's, not folded yet
+    mark = FoldState.objects.get().review_log_id
+    client.force_login(leaving.learner)
+    client.post(reverse("settings_delete"), {"password": "correct-horse-battery-42", "confirm": "on"})
+    assert not User.objects.filter(pk=leaving.learner_id).exists()
+    assert FoldState.objects.get().review_log_id == mark
+    assert QuestionTally.objects.get(question=question).attempts == 2
+    tallies.fold_pending_answers()
+    assert QuestionTally.objects.get(question=question).attempts == 3
+    assert dict(ChoiceTally.objects.filter(question=question).values_list("key", "picks")) == {1: 1, 2: 1, 3: 1}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writers take turns: nothing is in flight")
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_fold_waits_for_an_answer_being_written_without_holding_up_new_ones():
+    question = QuestionFactory()
+    memory = QuestionMemoryFactory(question=question)
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_answer():  # draws the smaller id, then takes its time to commit
+        try:
+            with transaction.atomic():
+                ReviewLogFactory(memory=memory, answer=[1], correct=True)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_answer)
+    writer.start()
+    assert inserted.wait(10)
+    study_answers(question, [[2]])  # a larger id, committed first: visible before the smaller one
+    assert tallies.fold_pending_answers(settle_seconds=0.3).study_postponed
+    assert not QuestionTally.objects.exists()
+
+    folded = []
+    fold = threading.Thread(target=lambda: (folded.append(tallies.fold_pending_answers()), connection.close()))
+    fold.start()
+    fold.join(0.5)
+    assert fold.is_alive()  # waiting for the slow answer...
+    study_answers(question, [[3]])  # ...while new answers go through at once
+    release.set()
+    writer.join(10)
+    fold.join(10)
+    assert folded[0].study_answers == 2 and not folded[0].study_postponed  # the slow one and the [2]
+    tallies.fold_pending_answers()
+    assert QuestionTally.objects.get(question=question).attempts == 3

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from quizzes.exams.models import ExamAttempt
 from quizzes.models import LearnerSettings
-from quizzes.scheduling import Card, State, scheduler
+from quizzes.study.scheduling import Card, State, scheduler
 from studyapp.progress import stats
 from tests.factories import QuestionFactory, QuestionMemoryFactory, ReviewLogFactory, ServiceFactory
 from tests.studying import Clock
@@ -279,3 +279,15 @@ def test_todays_numbers_leave_out_questions_of_draft_banks(client, new_yorker, c
     numbers = stats.today_counts(new_yorker, prefs, prefs.study_day(NOW), NOW)
     assert numbers.questions == 3 and numbers.new_available == 3
     assert numbers.due_now == 0  # the due memory is of a question learners no longer see
+
+
+def test_service_names_with_markup_or_template_markers_are_shown_as_text(client, learner, clock):
+    name = '<b>S3</b> {{ csp_nonce }} {% csrf_token %} "quoted" & co'
+    service = ServiceFactory(key="s3", name=name, short="<i>S3</i> {{ x }}")
+    memory = QuestionMemoryFactory(learner=learner, question=QuestionFactory(services=[service]))
+    ReviewLogFactory(memory=memory, reviewed_at=NOW - timedelta(hours=1))
+    client.force_login(learner)
+    page = client.get("/progress/").content.decode()
+    assert "<b>S3</b>" not in page and "<i>S3</i>" not in page
+    assert "&lt;b&gt;S3&lt;/b&gt; {{ csp_nonce }} {% csrf_token %} &quot;quoted&quot; &amp; co" in page  # the table
+    assert "&lt;i&gt;S3&lt;/i&gt; {{ x }}" in page  # the chart's label

@@ -71,3 +71,30 @@ def test_postgresql_connections_prepare_their_statements_unless_turned_off():
     assert prepared.stdout.split() == ["True", "1"], prepared.stderr
     behind_pgbouncer = manage("shell", "--no-imports", "-c", show, env={**url, "DATABASE_PREPARED_STATEMENTS": "0"})
     assert behind_pgbouncer.stdout.split() == ["False", "None"], behind_pgbouncer.stderr
+
+
+def test_sessions_are_in_the_database_and_go_through_redis_only_when_it_is_shared():
+    show = "from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES['default']['BACKEND'])"
+    alone = manage("shell", "--no-imports", "-c", show, env={})
+    assert alone.stdout.split() == [
+        "django.contrib.sessions.backends.db",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ], alone.stderr
+    shared = manage("shell", "--no-imports", "-c", show, env={"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert shared.stdout.split() == [
+        "django.contrib.sessions.backends.cached_db",
+        "django.core.cache.backends.redis.RedisCache",
+    ], shared.stderr
+
+
+def test_the_app_runs_on_djangos_own_backends():
+    show = (
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], "
+        "settings.AUTHENTICATION_BACKENDS[-1], settings.DATABASES['default']['OPTIONS']['transaction_mode'])"
+    )
+    result = manage("shell", "--no-imports", "-c", show, env={})
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.contrib.auth.backends.ModelBackend",
+        "IMMEDIATE",
+    ], result.stderr

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
-from quizzes.scheduling import State
+from quizzes.study.scheduling import State
 from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
 

@@ -4,7 +4,7 @@ import pytest
 from django.core import signing
 
 from quizzes.models import Flag, QuestionMemory, ReviewLog
-from quizzes.scheduling import State
+from quizzes.study.scheduling import State
 from studyapp.accounts import guests
 from studyapp.accounts.models import User
 from tests.factories import QuestionFactory, ServiceFactory

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from quizzes.models import Choice, Question, QuestionMemory, ReviewLog
-from quizzes.scheduling import State
+from quizzes.study.scheduling import State
 from tests.factories import BankFactory, ServiceFactory
 from tests.studying import answer, open_study, rate
 
@@ -152,28 +152,3 @@ def test_answering_and_rating_cost_the_same_queries_at_100_and_1100_questions(cl
         counts.append((len(answering), len(rating)))
     assert counts[0] == counts[1]
     assert max(counts[0]) <= MAX_QUERIES
-
-
-def test_the_due_queue_and_the_showing_are_one_query_each_and_a_repeat_runs_neither(client_for, bank):
-    """Beyond the session and the user (which brings the settings and the change counts): one query for the
-    queue, one for the question; the same page again comes from the decision kept under the change counts."""
-
-    def study(queries) -> list[str]:
-        sql = [query["sql"] for query in queries.captured_queries]
-        return [text for text in sql if "quizzes_" in text and "accounts_user" not in text]
-
-    with CaptureQueriesContext(connection) as first:
-        open_study(client_for)
-    with CaptureQueriesContext(connection) as again:
-        open_study(client_for)
-    assert len(study(first)) == 2, study(first)  # queue, showing
-    assert study(again) == []
-
-
-@pytest.mark.parametrize("params", [{}, {"service": "lambda"}], ids=str)
-def test_a_repeated_page_runs_one_query_for_the_session_and_its_user(client_for, bank, params):
-    open_study(client_for, **params)
-    with CaptureQueriesContext(connection) as again:
-        open_study(client_for, **params)
-    (only,) = (query["sql"] for query in again.captured_queries)
-    assert "FROM django_session" in only and "FROM accounts_user u" in only

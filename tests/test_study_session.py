@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from quizzes.models import LearnerSettings, QuestionMemory, ReviewLog
-from quizzes.scheduling import State
+from quizzes.study.scheduling import State
 from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
 

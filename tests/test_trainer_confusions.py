@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bench.seeding.trainer import seed
 from quizzes.models import LearnerSettings
 from quizzes.trainer import rounds
-from quizzes.trainer.benchdata import seed
 from quizzes.trainer.confusions import History, cells
 from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
 from tests.factories import TrainerAnswerFactory
@@ -57,7 +57,7 @@ def test_the_matrix_counts_right_answers_and_confusions_through_the_page(client,
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["1", "2", "1", "4", "25 %"]
 
 
-def test_the_stored_matrix_is_rebuilt_as_soon_as_the_learner_answers_again(client, trainee):
+def test_the_matrix_counts_a_new_answer_at_once(client, trainee):
     ecs = ecs_scenario().external_id
     history_of(trainee, [(ecs, "fargate")])
     assert "1 answer, 0 right." in client.get("/trainer/confusions/").content.decode()

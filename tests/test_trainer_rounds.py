@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from quizzes.scheduling import Rating
+from quizzes.study.scheduling import Rating
 from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
 
 pytestmark = pytest.mark.django_db
@@ -273,13 +273,12 @@ def test_a_removed_scenario_is_not_served_again(client, trainee):
     assert all(item.scenario.is_active for item in round_.items.select_related("scenario"))
 
 
-def test_the_stored_round_page_carries_each_requests_own_token_and_moves_on_after_an_answer(client, trainee):
+def test_the_round_page_carries_the_current_questions_token_and_moves_on_after_an_answer(client, trainee):
     round_ = start(client)
     first = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
     again = client.get(f"/trainer/rounds/{round_.pk}/", headers={"HX-Request": "true"}).content.decode()
     item = RoundItem.objects.select_related("scenario").get(round=round_, position=1)
     assert TOKEN.search(first).group(1) == TOKEN.search(again).group(1) == item.token
-    assert "PLACEHOLDER" not in first + again
     assert item.scenario.text_html in first and "Question 1 of 10" in again
 
     answer(client, round_, item, [item.scenario.answer[0]])
@@ -288,9 +287,9 @@ def test_the_stored_round_page_carries_each_requests_own_token_and_moves_on_afte
     assert TOKEN.search(following).group(1) == second.token and "Question 2 of 10" in following
 
 
-def test_an_edited_scenario_shows_at_once_on_a_stored_round_page(client, trainee):
+def test_an_edited_scenario_shows_at_once_on_the_round_page(client, trainee):
     round_ = start(client)
-    client.get(f"/trainer/rounds/{round_.pk}/")  # stored
+    client.get(f"/trainer/rounds/{round_.pk}/")
     scenario = RoundItem.objects.get(round=round_, position=1).scenario
     Scenario.objects.filter(pk=scenario.pk).update(text_html="<p>A retail company now wants something else.</p>")
     page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
@@ -299,14 +298,14 @@ def test_an_edited_scenario_shows_at_once_on_a_stored_round_page(client, trainee
 
 def test_the_lightning_clock_is_the_servers_elapsed_time_on_every_request(client, trainee):
     round_ = start(client, kind="lightning")
-    client.get(f"/trainer/rounds/{round_.pk}/")  # stored with a placeholder for the clock
+    client.get(f"/trainer/rounds/{round_.pk}/")
     Round.objects.filter(pk=round_.pk).update(started_at=timezone.now() - timedelta(seconds=75))
     page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
     elapsed = int(re.search(r'data-elapsed="(\d+)"', page).group(1))
     assert 75 <= elapsed <= 80
 
 
-def test_another_learners_round_page_is_not_found_even_when_stored(client, trainee, other_learner):
+def test_another_learners_round_page_is_not_found_even_after_its_owner_opened_it(client, trainee, other_learner):
     round_ = start(client)
     client.get(f"/trainer/rounds/{round_.pk}/")
     client.force_login(other_learner)
@@ -314,16 +313,49 @@ def test_another_learners_round_page_is_not_found_even_when_stored(client, train
     assert client.get(f"/trainer/rounds/{round_.pk}/", headers={"HX-Request": "true"}).status_code == 404
 
 
-def test_two_requests_that_read_the_same_token_record_it_once(client, trainee):
-    from quizzes.trainer.rounds import item_for_answer, record_answer
+def browser_with_token(browser):
+    """The same browser, sending the CSRF token a page gave it."""
+    browser.get("/trainer/")
+    token = browser.cookies["csrftoken"].value
+    browser.defaults["HTTP_X_CSRFTOKEN"] = token
+    return browser
 
+
+def test_a_forged_post_without_the_csrf_token_is_rejected(trainee):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(trainee)
+    assert browser.post("/trainer/rounds/", {"kind": "practice"}).status_code == 403
+    assert not Round.objects.exists()
+    round_ = start(browser_with_token(browser))
+    item = RoundItem.objects.select_related("scenario").get(round=round_, position=1)
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(trainee)
+    assert answer(forged, round_, item, item.scenario.answer).status_code == 403
+    item.refresh_from_db()
+    assert item.answered_at is None
+    assert answer(browser, round_, item, item.scenario.answer).status_code == 303  # with its token
+
+
+def test_an_authors_text_that_looks_like_a_template_marker_is_shown_as_written(client, trainee):
+    round_ = start(client)
+    item = RoundItem.objects.get(round=round_, position=1)
+    markers = "{{ csrf_token }} {% now 'Y' %} TRAINERTOKENPLACEHOLDER0item NONCEPLACEHOLDER0cached0page"
+    Scenario.objects.filter(pk=item.scenario_id).update(text_html=f"<p>{markers}</p>")
+    page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    assert f"<p>{markers}</p>" in page
+    assert TOKEN.search(page).group(1) == item.token
+
+
+def test_two_requests_that_read_the_same_token_record_it_once(client, trainee):
     round_ = start(client)
     token = current(client, round_).token
-    first = item_for_answer(trainee, round_.pk, token)  # both read before either writes
-    second = item_for_answer(trainee, round_.pk, token)
+    first = RoundItem.objects.for_answer(trainee, round_.pk, token).get()  # both read before either writes
+    second = RoundItem.objects.for_answer(trainee, round_.pk, token).get()
     right = first.scenario.answer
-    record_answer(first, right, timezone.now())
-    late = record_answer(second, [a_wrong_choice(second)], timezone.now())
+    first.record_answer(right, timezone.now())
+    late = second.record_answer([a_wrong_choice(second)], timezone.now())
     assert (late.chosen, late.correct) == (right, True)  # the first answer, as recorded
     stored = RoundItem.objects.get(token=token)
     assert (stored.chosen, stored.correct) == (right, True)

@@ -9,9 +9,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from quizzes import banks
-from quizzes.banks import QuestionData
 from quizzes.models import Bank, Flag, Question, Service
+from quizzes.study import banks
+from quizzes.study.banks import QuestionData
 from quizzes.trainer.models import Scenario
 from quizzes.trainer.scenarios import rendered
 from studyapp.rendering import render_markdown

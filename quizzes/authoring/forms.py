@@ -1,5 +1,5 @@
 """Forms of the authoring pages. The question form checks the bank rules field by field, so every message
-sits next to its field; `quizzes.banks.parse_question` then has the last word, as for every import."""
+sits next to its field; `quizzes.study.banks.parse_question` then has the last word, as for every import."""
 
 from pathlib import Path
 
@@ -7,9 +7,9 @@ from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
-from quizzes.banks import FORBIDDEN_CHOICES, SELECT_WORDS, SLUG, QuestionData, parse_question, references
 from quizzes.itemstats.stats import problematic_question_ids
 from quizzes.models import Bank, Domain, Flag, Question, Service
+from quizzes.study.banks import FORBIDDEN_CHOICES, SELECT_WORDS, SLUG, QuestionData, parse_question, references
 from studyapp.content import ContentError, LineDict, content_dir
 
 from .importing import _field_of

@@ -1,6 +1,6 @@
 """Importing and exporting question banks: parse, validate all-or-nothing, plan, then write.
 
-Every format ends as the validated `QuestionData` of quizzes.banks (native YAML through
+Every format ends as the validated `QuestionData` of quizzes.study.banks (native YAML through
 `parse_bank_text`, GIFT and CSV through `parse_question`), and `write_bank` stores it, so revisions and
 learners' history behave exactly as for content/banks/. An import adds and updates questions by id;
 questions the file does not mention stay as they are.
@@ -12,8 +12,16 @@ from pathlib import Path
 
 from django.db import transaction
 
-from quizzes.banks import BankFile, ChoiceData, QuestionData, parse_bank_text, parse_question, references, write_bank
 from quizzes.models import Bank, Choice, Domain, Question, Service
+from quizzes.study.banks import (
+    BankFile,
+    ChoiceData,
+    QuestionData,
+    parse_bank_text,
+    parse_question,
+    references,
+    write_bank,
+)
 from studyapp.content import ContentError, content_dir
 
 from .formats import FORMATS, Issue, Parsed, gift, native, spreadsheet

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from quizzes.models import Bank
+from quizzes.models import Bank, BankStatus
 
 
 class StewardshipQuerySet(models.QuerySet):
@@ -20,10 +20,7 @@ class BankStewardship(models.Model):
 
     Banks from content/banks/ have none: they are edited as files, not on /author/."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+    Status = BankStatus
 
     bank = models.OneToOneField(Bank, on_delete=models.CASCADE, related_name="stewardship")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_banks")

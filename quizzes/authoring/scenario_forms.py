@@ -4,8 +4,8 @@ each problem next to the field it is about."""
 
 from django import forms
 
-from quizzes.banks import SLUG
 from quizzes.models import Service
+from quizzes.study.banks import SLUG
 from quizzes.trainer.models import Scenario
 from quizzes.trainer.scenarios import check_scenario, rendered
 

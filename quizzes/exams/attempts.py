@@ -1,23 +1,21 @@
-"""Practice exams: starting, answering, flagging, submitting, scoring; the server owns the clock.
+"""Practice exams: starting one and answering its questions; the server owns the clock.
 
 Every write locks the attempt row (select_for_update on PostgreSQL; IMMEDIATE transactions serialize
 writers on SQLite) and carries the `seq` its page was rendered at: a replay of the last write returns the
 same state, any other stale write is refused. Correct answers stay on the server until the attempt ends.
+Submitting and scoring are the attempt's own methods (ExamAttempt.submit()).
 """
 
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db import transaction
 
-from quizzes import scheduling
 from quizzes.exams import blueprint
-from quizzes.exams.models import GRACE, AttemptQuestion, ExamAttempt
-from quizzes.models import Choice, LearnerSettings, Question, QuestionMemory, Service
-from quizzes.scheduling import Rating
-from studyapp.rows import build, select_list, update_row, width
+from quizzes.exams.models import AttemptQuestion, ExamAttempt, ExamError, StaleWrite
+from quizzes.exams.scoring import scaled_score  # noqa: F401 (studyapp.progress.readiness and bench/ import it from here)
+from quizzes.models import Choice, Question, Service
 
 PRESETS = {
     ExamAttempt.Preset.FULL: {"count": 65, "minutes": 90},
@@ -25,12 +23,6 @@ PRESETS = {
 }
 MAX_QUESTIONS = 100
 MAX_MINUTES = 240
-# Our estimate of the raw score the 700 pass mark stands for: AWS does not publish its scaling.
-CUT_SCORE = 0.72
-
-
-class ExamError(Exception):
-    """Tampered or impossible input: the view answers 400 with this message."""
 
 
 class TooFewQuestions(Exception):
@@ -39,10 +31,6 @@ class TooFewQuestions(Exception):
     def __init__(self, available: int, wanted: int):
         super().__init__(f"Only {available} questions match these settings ({wanted} were asked for).")
         self.available, self.wanted = available, wanted
-
-
-class StaleWrite(Exception):
-    """The page was out of date (another tab, the back button): nothing was written."""
 
 
 class TooMany(Exception):
@@ -80,15 +68,19 @@ class ExamOptions:
         return ExamAttempt.Preset(self.preset).label
 
 
-def _primary_services(question_ids: list[int]) -> dict[int, str]:
-    """Each question's first service as listed in its bank (the through row inserted first)."""
+def _services_of(question_ids: list[int]) -> dict[int, list[tuple[str, str, str, int]]]:
+    """Each question's services as (key, name, note slug, catalogue order), in the order its bank lists them
+    (the through rows' insertion order): one query for the whole pool."""
     through = Question.services.through
-    first: dict[int, str] = {}
-    for question_id, key in (
-        through.objects.filter(question_id__in=question_ids).order_by("pk").values_list("question_id", "service__key")
-    ):
-        first.setdefault(question_id, key)
-    return first
+    services: dict[int, list[tuple[str, str, str, int]]] = {}
+    rows = (
+        through.objects.filter(question_id__in=question_ids)
+        .order_by("pk")
+        .values_list("question_id", "service__key", "service__name", "service__note_slug", "service__order")
+    )
+    for question_id, *service in rows:
+        services.setdefault(question_id, []).append(tuple(service))
+    return services
 
 
 def start(learner, options: ExamOptions, now: datetime, rng: random.Random | None = None) -> ExamAttempt:
@@ -106,17 +98,19 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     candidates = list(blueprint.pool(learner, options.services, options.source).only("pk", "domain"))
     if len(candidates) < options.count:
         raise TooFewQuestions(len(candidates), options.count)
-    primary = _primary_services([q.pk for q in candidates])
+    services = _services_of([q.pk for q in candidates])
     for question in candidates:
-        question.primary_service = primary.get(question.pk, "")
+        question.primary_service = services[question.pk][0][0] if question.pk in services else ""
     drawn = blueprint.draw(candidates, options.count, rng)
-    questions = {
-        q.pk: q
-        for q in Question.objects.filter(pk__in=[q.pk for q in drawn]).prefetch_related(
-            Prefetch("choices", queryset=Choice.objects.order_by("key")),
-            Prefetch("services", queryset=Service.objects.order_by("order")),
-        )
-    }
+    questions: dict[int, Question] = {}
+    choices: dict[int, list[Choice]] = {}
+    for choice in (
+        Choice.objects.filter(question_id__in=[q.pk for q in drawn])
+        .select_related("question")
+        .order_by("question_id", "key")
+    ):
+        questions.setdefault(choice.question_id, choice.question)
+        choices.setdefault(choice.question_id, []).append(choice)
     pilots = set(rng.sample(range(len(drawn)), blueprint.pilot_count(len(drawn)))) if options.pilot else set()
     with transaction.atomic():
         attempt = ExamAttempt.objects.create(
@@ -133,7 +127,7 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
                 position=index + 1,
                 question_id=question.pk,
                 revision=questions[question.pk].revision,
-                snapshot=_snapshot(questions[question.pk], rng),
+                snapshot=_snapshot(questions[question.pk], choices[question.pk], services.get(question.pk, []), rng),
                 select=questions[question.pk].select_count,
                 is_pilot=index in pilots,
             )
@@ -142,8 +136,9 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     return attempt
 
 
-def _snapshot(question: Question, rng: random.Random) -> dict:
-    choices = list(question.choices.all())
+def _snapshot(question: Question, choices: list[Choice], services: list[tuple], rng: random.Random) -> dict:
+    """What the attempt shows and scores, fixed when it starts: later edits of the question do not change it."""
+    choices = list(choices)
     if question.type != Question.Type.TRUEFALSE:
         rng.shuffle(choices)
     return {
@@ -153,66 +148,33 @@ def _snapshot(question: Question, rng: random.Random) -> dict:
         "explanation_html": question.explanation_html,
         "note_url": question.note_url,
         "domain": question.domain,
-        "services": [[s.key, s.name, s.note_slug] for s in question.services.all()],
+        "services": [[key, name, note] for key, name, note, _ in sorted(services, key=lambda service: service[3])],
         "choices": [
             {"key": c.key, "text_html": c.text_html, "correct": c.correct, "why_html": c.why_html} for c in choices
         ],
     }
 
 
-# ---------------------------------------------------------------- the clock
-
-
-def close_if_overdue(attempt: ExamAttempt, now: datetime) -> bool:
-    """Submit an attempt whose time ran out (lazily, whenever it is touched). True if it was closed now."""
-    if not attempt.is_open or not attempt.is_overdue(now):
-        return False
-    with transaction.atomic():
-        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
-        if locked.is_open and locked.is_overdue(now):
-            _finish(locked, locked.deadline, auto=True)
-            attempt.refresh_from_db()
-            return True
-    attempt.refresh_from_db()
-    return False
-
-
-def close_overdue(now: datetime) -> int:
-    """Submit every attempt whose deadline (plus grace) has passed. Returns how many were closed."""
-    closed = 0
-    overdue = ExamAttempt.objects.in_progress().filter(deadline__lt=now - GRACE)
-    for attempt in overdue.iterator():
-        closed += close_if_overdue(attempt, now)
-    return closed
-
-
 # ---------------------------------------------------------------- answering
 
 
 def _lock(attempt_id: int, learner, position: int) -> tuple[ExamAttempt, AttemptQuestion | None]:
-    """The learner's attempt, locked, and its question at `position` (None if there is none): one statement.
+    """The learner's attempt, locked, and its question at `position` (None if it has none).
 
-    Hand-written SQL on the hottest write path: compiling these ORM queries cost more than running them."""
-    attempts, items = ExamAttempt._meta.db_table, AttemptQuestion._meta.db_table
-    lock = ""
-    if connection.features.has_select_for_update:  # PostgreSQL; SQLite serializes writers instead
-        lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else " FOR UPDATE"
-    sql = (
-        f"SELECT {select_list(ExamAttempt, 'a')}, {select_list(AttemptQuestion, 'i')} FROM {attempts} a "
-        f"LEFT JOIN {items} i ON i.attempt_id = a.id AND i.position = %s "
-        f"WHERE a.id = %s AND a.learner_id = %s{lock}"
+    One query on the usual path: the question with its attempt, locking only the attempt's row (the lock
+    every write to the attempt takes first). DoesNotExist when the attempt is not the learner's."""
+    item = (
+        AttemptQuestion.objects.select_related("attempt")
+        .select_for_update(of=("attempt",))
+        .filter(attempt_id=attempt_id, attempt__learner=learner, position=position)
+        .first()
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [position, attempt_id, learner.pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise ExamAttempt.DoesNotExist
-    split = width(ExamAttempt)
-    item = build(AttemptQuestion, row[split:]) if row[split] is not None else None
-    return build(ExamAttempt, row[:split]), item
+    if item is not None:
+        return item.attempt, item
+    return ExamAttempt.objects.of(learner).select_for_update().get(pk=attempt_id), None
 
 
-def save(
+def record_answer(
     attempt_id: int,
     learner,
     position: int,
@@ -226,33 +188,34 @@ def save(
 
     `resume_at` is where the learner goes next (the question a resume opens). A replay of the last write
     changes nothing and returns the same state; any other write from an outdated page raises StaleWrite.
+    An answer after the deadline (plus grace) is refused: the attempt is submitted as it stood, then TimeUp.
     """
     payload = {"position": position, "keys": sorted(keys) if keys is not None else None, "flagged": flagged}
-    timed_out = False
     with transaction.atomic():
         attempt, item = _lock(attempt_id, learner, position)
-        if attempt.is_open and attempt.is_overdue(now):
-            _finish(attempt, attempt.deadline, auto=True)
-            timed_out = True
+        if attempt.time_is_up(now):
+            attempt.submit(now)
         elif not attempt.is_open:
             raise ExamError("This exam is finished: it can no longer be changed.")
+        elif item is None:
+            raise ExamError("That question is not part of this exam.")
+        elif seq != attempt.seq:
+            if attempt.last_write == {"seq": seq, **payload}:
+                return attempt, item
+            raise StaleWrite
         else:
-            if item is None:
-                raise ExamError("That question is not part of this exam.")
-            if seq != attempt.seq:
-                if attempt.last_write == {"seq": seq, **payload}:
-                    return attempt, item
-                raise StaleWrite
             _apply(item, keys, flagged, now)
-            update_row(attempt, seq=attempt.seq + 1, last_write={"seq": seq, **payload}, position=resume_at or position)
-    if timed_out:
-        raise TimeUp
-    return attempt, item
+            attempt.seq += 1
+            attempt.last_write = {"seq": seq, **payload}
+            attempt.position = resume_at or position
+            attempt.save(update_fields=["seq", "last_write", "position"])
+            return attempt, item
+    raise TimeUp  # once the submission is committed
 
 
 def _apply(item: AttemptQuestion, keys: list[int] | None, flagged: bool | None, now: datetime) -> None:
     valid = {choice["key"] for choice in item.snapshot["choices"]}
-    changes = {}
+    changed = []
     if keys is not None:
         if len(set(keys)) != len(keys) or not set(keys) <= valid:
             raise ExamError("That answer names options that are not part of this question.")
@@ -262,126 +225,9 @@ def _apply(item: AttemptQuestion, keys: list[int] | None, flagged: bool | None, 
                 f"{'s' if item.select > 1 else ''}. Your last choice was not saved."
             )
         if sorted(keys) != sorted(item.answer):
-            changes.update(answer=sorted(keys), answered=len(keys) == item.select, answered_at=now)
+            item.answer, item.answered, item.answered_at = sorted(keys), len(keys) == item.select, now
+            changed += ["answer", "answered", "answered_at"]
     if flagged is not None and flagged != item.flagged:
-        changes["flagged"] = flagged
-    update_row(item, **changes)
-
-
-def submit(attempt: ExamAttempt, seq: int | None, now: datetime) -> ExamAttempt:
-    """Finish the attempt (the learner confirmed on the review screen) and score it."""
-    with transaction.atomic():
-        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
-        if locked.state == ExamAttempt.State.FINISHED:
-            return locked  # a double submit: the same results
-        if not locked.is_open:
-            raise ExamError("This exam was abandoned: it cannot be submitted.")
-        if locked.is_overdue(now):
-            _finish(locked, locked.deadline, auto=True)
-            return locked
-        if seq != locked.seq:
-            raise StaleWrite
-        _finish(locked, now, auto=False)
-    return locked
-
-
-def abandon(attempt: ExamAttempt, now: datetime) -> None:
-    with transaction.atomic():
-        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
-        if locked.is_open:
-            locked.state = ExamAttempt.State.ABANDONED
-            locked.finished_at = now
-            locked.save(update_fields=["state", "finished_at"])
-
-
-# ---------------------------------------------------------------- scoring
-
-
-def scaled_score(correct: int, total: int) -> int:
-    """Our estimate of AWS's 100-1000 scale: linear from 100 to 700 up to the cut score, then to 1000."""
-    if total == 0:
-        return 100
-    share = correct / total
-    if share <= CUT_SCORE:
-        return round(100 + 600 * share / CUT_SCORE)
-    return round(700 + 300 * (share - CUT_SCORE) / (1 - CUT_SCORE))
-
-
-def _finish(attempt: ExamAttempt, finished_at: datetime, auto: bool) -> None:
-    """Score every question, close the attempt, and make missed questions due in spaced repetition."""
-    items = list(AttemptQuestion.objects.filter(attempt=attempt))
-    missed = []
-    for item in items:
-        right = sorted(c["key"] for c in item.snapshot["choices"] if c["correct"])
-        item.correct = sorted(item.answer) == right
-        if not item.correct:
-            missed.append(item.question_id)
-    AttemptQuestion.objects.bulk_update(items, ["correct"])
-    scored = [item for item in items if not item.is_pilot]
-    attempt.scored_total = len(scored)
-    attempt.scored_correct = sum(item.correct for item in scored)
-    attempt.scaled_score = scaled_score(attempt.scored_correct, attempt.scored_total)
-    attempt.passed = attempt.scaled_score >= 700
-    attempt.state = ExamAttempt.State.FINISHED
-    attempt.finished_at = finished_at
-    attempt.auto_submitted = auto
-    attempt.save()
-    schedule_missed(attempt.learner, missed, finished_at)
-
-
-def schedule_missed(learner, question_ids: list[int], now: datetime) -> None:
-    """Missed exam questions become due: studied ones are due now; new ones start learning (rated Again)."""
-    if not question_ids:
-        return
-    prefs = LearnerSettings.for_learner(learner)
-    sched = prefs.scheduler()
-    memories = {m.question_id: m for m in QuestionMemory.objects.filter(learner=learner, question_id__in=question_ids)}
-    for question_id in question_ids:
-        memory = memories.get(question_id)
-        if memory is None:
-            memory = QuestionMemory(learner=learner, question_id=question_id, due=now)
-        if memory.last_review is None:
-            scheduling.review(memory, Rating.Again, now, sched)
-        elif memory.due > now:
-            memory.due = now
-        else:
-            continue
-        memory.version += 1  # an open study showing of this question is now stale
-        memory.save()
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass
-class Area:
-    key: str
-    name: str
-    note: str = ""
-    correct: int = 0
-    total: int = 0
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.correct / self.total) if self.total else 0
-
-
-def breakdown(items: list[AttemptQuestion]) -> tuple[list[Area], list[Area]]:
-    """Scored results per service and per domain, weakest first."""
-    from quizzes.models import Domain
-
-    services: dict[str, Area] = {}
-    domains: dict[str, Area] = {}
-    for item in items:
-        if item.is_pilot:
-            continue
-        for key, name, note in item.snapshot["services"]:
-            area = services.setdefault(key, Area(key, name, note))
-            area.total += 1
-            area.correct += bool(item.correct)
-        domain = item.snapshot["domain"]
-        area = domains.setdefault(domain, Area(domain, Domain(domain).label))
-        area.total += 1
-        area.correct += bool(item.correct)
-    weakest_first = lambda area: (area.percent, -area.total)  # noqa: E731
-    return sorted(services.values(), key=weakest_first), sorted(domains.values(), key=weakest_first)
+        item.flagged = flagged
+        changed.append("flagged")
+    item.save(update_fields=changed)  # nothing when nothing changed

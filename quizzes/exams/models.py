@@ -1,12 +1,25 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
-from quizzes.models import Question
+from quizzes.exams.scoring import is_right, scaled_score
+from quizzes.models import LearnerSettings, Question, QuestionMemory
+from quizzes.study import scheduling
+from quizzes.study.scheduling import Rating
 
 # Answers that arrive this long after the deadline still count: the time a click takes to reach us.
 GRACE = timedelta(seconds=20)
+# What score() fills in and submit() saves.
+RESULT_FIELDS = ["scored_total", "scored_correct", "scaled_score", "passed", "state", "finished_at", "auto_submitted"]
+
+
+class ExamError(Exception):
+    """Tampered or impossible input: the view answers 400 with this message."""
+
+
+class StaleWrite(Exception):
+    """The page was out of date (another tab, the back button): nothing was written."""
 
 
 class AttemptQuerySet(models.QuerySet):
@@ -18,6 +31,10 @@ class AttemptQuerySet(models.QuerySet):
 
     def finished(self):
         return self.filter(state=ExamAttempt.State.FINISHED)
+
+    def overdue(self, now: datetime):
+        """Attempts still open whose time ran out (deadline plus grace): close_overdue_attempts submits them."""
+        return self.in_progress().filter(deadline__lt=now - GRACE)
 
 
 class ExamAttempt(models.Model):
@@ -78,6 +95,71 @@ class ExamAttempt(models.Model):
     def is_overdue(self, now) -> bool:
         return self.deadline is not None and now > self.deadline + GRACE
 
+    def is_finished(self, now) -> bool:
+        """Finished, or as good as finished: its time is up (see time_is_up)."""
+        return self.state == self.State.FINISHED or self.time_is_up(now)
+
+    def time_is_up(self, now) -> bool:
+        """Still open in the database, but its time ran out: pages show it finished (scored as it stood at its
+        deadline, without writing) until close_overdue_attempts or the next POST that touches it submits it."""
+        return self.is_open and self.is_overdue(now)
+
+    def score(self, items: list["AttemptQuestion"], finished_at: datetime, auto: bool) -> list[int]:
+        """Mark each question right or wrong and fill in the results, in memory only; returns the ids of the
+        questions missed. submit() saves what this computes; a GET of an attempt whose time is up only shows it."""
+        missed = []
+        for item in items:
+            item.correct = is_right(item.snapshot, item.answer)
+            if not item.correct:
+                missed.append(item.question_id)
+        scored = [item for item in items if not item.is_pilot]
+        self.scored_total = len(scored)
+        self.scored_correct = sum(item.correct for item in scored)
+        self.scaled_score = scaled_score(self.scored_correct, self.scored_total)
+        self.passed = self.scaled_score >= 700
+        self.state = self.State.FINISHED
+        self.finished_at = finished_at
+        self.auto_submitted = auto
+        return missed
+
+    def submit(self, now: datetime, seq: int | None = None) -> bool:
+        """Finish and score the attempt; missed questions become due in spaced repetition. False if it was
+        finished already (a double submit: the same results).
+
+        The learner's confirmation passes the `seq` of the review page it was given on (StaleWrite if the exam
+        changed since); the sweeper and a late answer pass none. An attempt whose time is up is scored as it
+        stood at its deadline, whoever submits it. Locks the attempt row for the rest of the transaction.
+        """
+        with transaction.atomic():
+            self.refresh_from_db(from_queryset=ExamAttempt.objects.select_for_update())
+            if self.state == self.State.FINISHED:
+                return False
+            if not self.is_open:
+                raise ExamError("This exam was abandoned: it cannot be submitted.")
+            if self.is_overdue(now):
+                finished_at, auto = self.deadline, True
+            elif seq is not None and seq != self.seq:
+                raise StaleWrite
+            else:
+                finished_at, auto = now, False
+            items = list(self.questions.all())
+            missed = self.score(items, finished_at, auto)
+            AttemptQuestion.objects.bulk_update(items, ["correct"])
+            self.save(update_fields=RESULT_FIELDS)
+            _schedule_missed(self.learner, missed, finished_at)
+        return True
+
+    def abandon(self, now: datetime) -> None:
+        """Stop without scoring; an attempt whose time is up was as good as submitted, so it is submitted instead."""
+        with transaction.atomic():
+            self.refresh_from_db(from_queryset=ExamAttempt.objects.select_for_update())
+            if self.time_is_up(now):
+                self.submit(now)
+            elif self.is_open:
+                self.state = self.State.ABANDONED
+                self.finished_at = now
+                self.save(update_fields=["state", "finished_at"])
+
 
 class AttemptQuestion(models.Model):
     """One question of an attempt as it was drawn: a snapshot, so editing the bank never changes the attempt."""
@@ -106,3 +188,23 @@ class AttemptQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"Q{self.position} of attempt {self.attempt_id}"
+
+
+def _schedule_missed(learner, question_ids: list[int], now: datetime) -> None:
+    """Missed exam questions become due: studied ones are due now; new ones start learning (rated Again)."""
+    if not question_ids:
+        return
+    sched = LearnerSettings.for_learner(learner).scheduler()
+    memories = {m.question_id: m for m in QuestionMemory.objects.filter(learner=learner, question_id__in=question_ids)}
+    for question_id in question_ids:
+        memory = memories.get(question_id)
+        if memory is None:
+            memory = QuestionMemory(learner=learner, question_id=question_id, due=now)
+        if memory.last_review is None:
+            scheduling.review(memory, Rating.Again, now, sched)
+        elif memory.due > now:
+            memory.due = now
+        else:
+            continue
+        memory.version += 1  # an open study showing of this question is now stale
+        memory.save()

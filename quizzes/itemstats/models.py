@@ -11,11 +11,11 @@ from quizzes.models import Bank, Question
 
 
 class FoldState(models.Model):
-    """The single row fold_pending_answers() locks: how far the append-only review log is folded."""
+    """The single row a fold locks (folds take turns on it, learners never touch it): how far answers are folded."""
 
-    review_log_id = models.BigIntegerField(default=0)  # every ReviewLog with id <= this is counted
+    review_log_id = models.BigIntegerField(default=0)  # the high-water mark: every ReviewLog with id <= this is counted
     exam_batch = models.PositiveIntegerField(default=0)  # the last batch of exam attempts folded
-    folded_at = models.DateTimeField(null=True, blank=True)
+    folded_at = models.DateTimeField(null=True, blank=True)  # when the last full fold started: earlier answers count
 
     def __str__(self) -> str:
         return f"folded through review {self.review_log_id}, exam batch {self.exam_batch}"

@@ -2,6 +2,7 @@ import csv
 from math import ceil
 
 from django.core.exceptions import BadRequest
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import strip_tags
@@ -28,12 +29,9 @@ COLUMNS = [
 
 def _get_bank_for_stats(request: HttpRequest, slug: str) -> Bank:
     """The bank whose statistics this instructor may see: their own or co-authored bank, or a content bank."""
-    bank = get_object_or_404(Bank.objects.select_related("stewardship"), slug=slug)
-    try:
-        stewardship = bank.stewardship
-    except Bank.stewardship.RelatedObjectDoesNotExist:
-        return bank  # a content/banks bank: every instructor looks after it
-    if not BankStewardship.objects.editable_by(request.user).filter(pk=stewardship.pk).exists():
+    editable = BankStewardship.objects.editable_by(request.user).filter(bank=OuterRef("pk"))
+    bank = get_object_or_404(Bank.objects.select_related("stewardship").annotate(editable=Exists(editable)), slug=slug)
+    if hasattr(bank, "stewardship") and not bank.editable:  # a content/banks bank has none: every instructor's
         raise Http404("No bank of yours has this address.")
     return bank
 
@@ -57,7 +55,6 @@ def _page_number(request: HttpRequest) -> int:
 def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
     bank = _get_bank_for_stats(request, slug)
     sort, number = _sort(request), _page_number(request)
-    tallies.fold_pending_answers()
     summary = stats.bank_summary(bank)
     pages = max(1, ceil(summary.questions / PER_PAGE))
     number = min(number, pages)
@@ -82,6 +79,7 @@ def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
             "bank": bank,
             "stewarded": hasattr(bank, "stewardship"),  # cached by select_related: no query
             "summary": summary,
+            "folded_at": tallies.last_folded(),
             "rows": stats.question_stats(questions),
             "columns": columns,
             "sort": sort,
@@ -115,7 +113,6 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """Every question's statistics as CSV, in the page's order."""
     bank = _get_bank_for_stats(request, slug)
     sort = _sort(request)
-    tallies.fold_pending_answers()
     rows = stats.question_stats(list(stats.ordered(stats.annotated_questions(bank), sort)))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{bank.slug}-item-statistics.csv"'

@@ -2,15 +2,8 @@
 
 from django.db import migrations, models
 
-from quizzes import change_counts
-
-
-def install(apps, schema_editor):
-    change_counts.install(schema_editor)
-
-
-def uninstall(apps, schema_editor):
-    change_counts.uninstall(schema_editor)
+# This migration once also installed database triggers that kept the change counts. Migration 0006 removes
+# them and the table (caches are now keyed in the code that writes), so a new database skips them here.
 
 
 class Migration(migrations.Migration):
@@ -33,5 +26,4 @@ class Migration(migrations.Migration):
                 ('changes', models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(install, uninstall),
     ]

@@ -10,6 +10,7 @@ was chosen).
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.utils.safestring import SafeString, mark_safe
 
 from quizzes.trainer.models import RoundItem
 
@@ -125,6 +126,34 @@ class MatrixRow:
     @property
     def accuracy(self) -> int:
         return round(100 * self.right / self.asked) if self.asked else 0
+
+    # The cells' markup is built here, not in the template: a matrix has a few hundred cells with several
+    # values each, and at a few microseconds per template value they made the page 2.5 times as slow as a
+    # note page (1.4 times built here). Every value is a number or a fixed class name: nothing to escape.
+    @property
+    def svg_cells(self) -> SafeString:
+        """The row's squares, shaded by count, with the count written in the counted ones."""
+        parts = []
+        for cell in self.cells:
+            shade = f"heat heat-{cell.level}" + (" heat-diagonal" if cell.diagonal else "")
+            parts.append(f'<rect class="{shade}" x="{cell.x}" y="{cell.y}" width="32" height="32" rx="3"></rect>')
+            if cell.count:
+                ink = "matrix-count on-dark" if cell.level >= 4 else "matrix-count"
+                parts.append(
+                    f'<text class="{ink}" x="{cell.x + 16}" y="{cell.y + 21}" text-anchor="middle">{cell.count}</text>'
+                )
+        return mark_safe("".join(parts))
+
+    @property
+    def table_cells(self) -> SafeString:
+        """The row's counts as table cells (empty for none)."""
+        return mark_safe(
+            "".join(
+                f'<td class="{"cell-diagonal" if cell.diagonal else "cell-confused" if cell.count else ""}">'
+                f"{cell.count or ''}</td>"
+                for cell in self.cells
+            )
+        )
 
 
 @dataclass

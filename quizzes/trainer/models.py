@@ -7,13 +7,18 @@ Answers are never rewritten: the confusion matrix and the drills are computed fr
 """
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from quizzes.models import Service
-from quizzes.scheduling import MemoryState
+from quizzes.models import LearnerSettings, Service
+from quizzes.study.scheduling import MemoryState, Rating, review
+
+FAST_MS = 8_000  # a right answer this fast in a lightning round is rated Easy
 
 
 def answer_key(keys) -> str:
@@ -127,6 +132,12 @@ class ScenarioMemory(MemoryState):
     def __str__(self) -> str:
         return f"scenario memory {self.learner_id}/{self.scenario_id}"
 
+    def record_review(self, rating: Rating, now: datetime, learner, duration_ms: int) -> None:
+        """Apply one rating with the learner's scheduler and save the new state (one UPDATE)."""
+        review(self, rating, now, LearnerSettings.for_learner(learner).scheduler(), duration_ms=duration_ms)
+        self.lapses += rating == Rating.Again
+        self.save(update_fields=["state", "step", "stability", "difficulty", "due", "last_review", "lapses"])
+
 
 class Round(models.Model):
     """A round of scenarios for one learner; its items say which scenario is at which position."""
@@ -156,6 +167,19 @@ class Round(models.Model):
     def is_finished(self) -> bool:
         return self.finished_at is not None
 
+    def next_item(self) -> "RoundItem | None":
+        """The question the round waits on, with its scenario (None once every one is answered)."""
+        return self.items.filter(answered_at__isnull=True).select_related("scenario").first()
+
+    def finish(self, now: datetime) -> None:
+        """Close the round at its last answer: the server's time from start to last answer, and the score."""
+        self.finished_at = now
+        self.duration_ms = int((now - self.started_at).total_seconds() * 1000)
+        right = RoundItem.objects.filter(round=OuterRef("pk"), correct=True).values("round").annotate(n=Count("pk"))
+        Round.objects.filter(pk=self.pk).update(  # no right answer: no group, so the count is 0, not NULL
+            finished_at=self.finished_at, duration_ms=self.duration_ms, score=Coalesce(Subquery(right.values("n")), 0)
+        )
+
     @property
     def duration_text(self) -> str:
         """The round's time as the server measured it: "1 min 05 s"."""
@@ -168,6 +192,23 @@ class Round(models.Model):
 
 def new_token() -> str:
     return secrets.token_urlsafe(18)
+
+
+class RoundItemQuerySet(models.QuerySet):
+    def for_answer(self, learner, round_id: int, token: str) -> "RoundItemQuerySet":
+        """The item a one-time token was issued for in this learner's round, with what recording the answer
+        and showing its feedback read: its round, scenario and memory, and `previous_answer_at` (the round's
+        latest answer so far, from which the response time counts). One query."""
+        previous = (
+            RoundItem.objects.filter(round=OuterRef("round"), answered_at__isnull=False)
+            .order_by("-answered_at")
+            .values("answered_at")[:1]
+        )
+        return (
+            self.filter(token=token, round_id=round_id, round__learner=learner)
+            .select_related("round", "scenario", "memory")
+            .annotate(previous_answer_at=Subquery(previous))
+        )
 
 
 class RoundItem(models.Model):
@@ -187,9 +228,19 @@ class RoundItem(models.Model):
     response_ms = models.PositiveIntegerField(null=True, blank=True)  # measured by the server
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
 
+    objects = RoundItemQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "position"], name="roundit_unique_position")]
-        indexes = [models.Index(fields=["learner", "answered_at"], name="roundit_learner_answered")]
+        indexes = [
+            models.Index(fields=["learner", "answered_at"], name="roundit_learner_answered"),
+            # The confusion matrix groups a learner's answers by (right, chosen): read from this index alone.
+            models.Index(
+                fields=["learner", "expected_key", "chosen_key"],
+                condition=models.Q(answered_at__isnull=False),
+                name="roundit_learner_answers",
+            ),
+        ]
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -198,3 +249,43 @@ class RoundItem(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+    def record_answer(self, chosen: list[str], now: datetime) -> "RoundItem":
+        """Record the learner's answer once: the token is spent, the memory reviewed, the last answer finishes
+        the round. Returns the item as first answered.
+
+        Read the item with `RoundItem.objects.for_answer()` (its round, scenario, memory and the time of the
+        round's previous answer come with it). Two requests may carry the same token (double click,
+        replay, two tabs) and both read it unanswered: the UPDATE matches only while `answered_at` is empty,
+        and the database keeps the row locked until the first request commits, so the second one updates
+        nothing and gets the first answer back. (A select_for_update() read first would cost one more query
+        for the same guarantee.)
+        """
+        if self.is_answered:
+            return self
+        round_ = self.round
+        chosen = sorted(set(chosen))
+        correct = chosen == self.scenario.answer
+        response_ms = max(0, int((now - (self.previous_answer_at or round_.started_at)).total_seconds() * 1000))
+        rating = Rating.Good if correct else Rating.Again
+        if correct and round_.kind == Round.Kind.LIGHTNING and response_ms < FAST_MS:
+            rating = Rating.Easy
+        values = {
+            "answered_at": now,
+            "chosen": chosen,
+            "chosen_key": answer_key(chosen),
+            "expected_key": self.scenario.answer_key,
+            "correct": correct,
+            "response_ms": response_ms,
+            "rating": rating.value,
+        }
+        with transaction.atomic():
+            if not RoundItem.objects.filter(pk=self.pk, answered_at__isnull=True).update(**values):
+                self.refresh_from_db(fields=list(values))  # answered meanwhile by another request
+                return self
+            self.memory.record_review(rating, now, self.learner, response_ms)
+            if self.position == round_.size:
+                round_.finish(now)
+        for name, value in values.items():
+            setattr(self, name, value)
+        return self

@@ -18,14 +18,14 @@ from django.utils.module_loading import import_string
 
 from studyapp.accounts.models import User
 
-BACKEND = "studyapp.accounts.backends.StudyBackend"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 GUESTS_PER_ADDRESS_PER_HOUR = 20
 # Features that own learner data register `merge(guest, account)` here: it moves or merges the
 # guest's rows into the account inside the merge transaction.
 GUEST_MERGERS: list[str] = [
-    "quizzes.guest_merge.merge_study",
-    "quizzes.guest_merge.merge_trainer",
-    "quizzes.guest_merge.merge_exams",
+    "quizzes.study.guest_merge.merge_study",
+    "quizzes.study.guest_merge.merge_trainer",
+    "quizzes.study.guest_merge.merge_exams",
 ]
 MERGE_SESSION_KEY = "merge_guest_id"
 
@@ -102,7 +102,7 @@ def attach_to_session(request: HttpRequest, user: User) -> None:
 @transaction.atomic
 def merge_guest_into(guest: User, account: User) -> None:
     """Move everything the guest stored into the account (each feature's merger), then remove the guest."""
-    guest = User.objects.select_for_update().get(pk=guest.pk, is_guest=True)
+    guest = User.objects.select_for_update(of=("self",)).get(pk=guest.pk, is_guest=True)
     for path in GUEST_MERGERS:
         import_string(path)(guest, account)
     guest.delete()

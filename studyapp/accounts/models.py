@@ -1,5 +1,18 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
+from django.db.models import Exists, OuterRef
+
+from studyapp.accounts.roles import INSTRUCTORS_GROUP
+
+
+class StudyUserManager(UserManager):
+    def get_queryset(self):
+        """Users come with their study settings (a LEFT JOIN) and their role (`in_instructors_group`): every
+        signed-in request loads its user through this manager (ModelBackend.get_user), every page's menu asks
+        for the role and every study, exam and progress page reads the settings, so one query serves all three."""
+        instructors = Group.objects.filter(user=OuterRef("pk"), name=INSTRUCTORS_GROUP)
+        users = super().get_queryset().select_related("study_settings")
+        return users.annotate(in_instructors_group=Exists(instructors))
 
 
 class User(AbstractUser):
@@ -17,6 +30,8 @@ class User(AbstractUser):
     created_from = models.GenericIPAddressField(null=True, blank=True)
     # Colour theme (settings page); on the user so base.html reads it without another query.
     theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+
+    objects = StudyUserManager()
 
     class Meta:
         db_table = "accounts_user"

@@ -8,10 +8,10 @@ INSTRUCTORS_GROUP = "Instructors"
 def is_instructor(user) -> bool:
     if not user.is_authenticated or getattr(user, "is_guest", False):
         return False
-    # Cache on the user object: the navigation asks on every page.
-    if not hasattr(user, "_is_instructor"):
-        user._is_instructor = user.groups.filter(name=INSTRUCTORS_GROUP).exists()
-    return user._is_instructor
+    # Users loaded through User.objects come with it (StudyUserManager); others ask once and keep the answer.
+    if not hasattr(user, "in_instructors_group"):
+        user.in_instructors_group = user.groups.filter(name=INSTRUCTORS_GROUP).exists()
+    return user.in_instructors_group
 
 
 def _instructor_or_403(user) -> bool:

@@ -112,7 +112,7 @@ def check_links(notes: list[ParsedNote], directory: Path) -> None:
 
 
 def load_notes(directory: Path) -> dict[str, int]:
-    from quizzes.catalogue import service_keys
+    from quizzes.study.catalogue import service_keys
 
     facts = load_facts(directory)
     keys = service_keys()

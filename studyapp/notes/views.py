@@ -9,33 +9,28 @@ from studyapp.navigation import url_or_none
 from studyapp.notes import search as note_search
 from studyapp.notes.calculator import LambdaCostForm, lambda_cost
 from studyapp.notes.models import Note
-from studyapp.pagecache import stored_page
 
 MAX_QUERY_LENGTH = 200
 
 
 @require_GET
-@stored_page
 def index(request: HttpRequest) -> HttpResponse:
     names = dict(Service.objects.values_list("key", "short"))
     notes = list(Note.objects.only("slug", "title", "theme", "summary", "services", "order"))
     for note in notes:
         note.service_names = [names.get(key, key) for key in note.services]
     themes = [(theme, list(items)) for theme, items in groupby(notes, key=lambda note: note.theme)]
-    return render(request, "notes/index.html", {"themes": themes, **request.page_cache_context})
+    return render(request, "notes/index.html", {"themes": themes})
 
 
 @require_GET
-@stored_page
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     note = get_object_or_404(Note.objects.defer("body_md", "search_text"), slug=slug)
     calculator = None
     if "lambda-cost-calculator" in note.widgets:
         calculator = _calculator(request)
         if request.htmx and request.htmx.target == "calculator-result":
-            return render(
-                request, "notes/note.html#calculator-result", {"calculator": calculator, **request.page_cache_context}
-            )
+            return render(request, "notes/note.html#calculator-result", {"calculator": calculator})
     siblings = list(Note.objects.values_list("slug", "title"))
     position = next(i for i, (s, _) in enumerate(siblings) if s == note.slug)
     context = {
@@ -46,17 +41,15 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "practice_url": _with_note(url_or_none("study:session"), note.slug),
         "train_url": _with_note(url_or_none("trainer:index"), note.slug),
         "calculator": calculator,
-        **request.page_cache_context,
     }
     return render(request, "notes/note.html", context)
 
 
 @require_GET
-@stored_page
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
     results = note_search.search(query) if query else []
-    context = {"query": query, "results": results, **request.page_cache_context}
+    context = {"query": query, "results": results}
     if request.htmx:
         return render(request, "notes/search.html#results", context)
     return render(request, "notes/search.html", context)

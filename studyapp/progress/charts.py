@@ -14,6 +14,9 @@ WIDTH = 600
 
 CELL, GAP, HEAT_LEFT, HEAT_TOP = 11, 2, 30, 18
 STEP = CELL + GAP
+# English names, as the page is written: strftime's would follow the server's locale (and cost 365 calls).
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 @dataclass
@@ -26,7 +29,20 @@ class HeatCell:
 
     @property
     def label(self) -> str:
-        return f"{self.date:%a} {self.date.day} {self.date:%b %Y}: {self.count}"
+        day = self.date
+        return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}: {self.count}"
+
+
+def percent(value) -> str:
+    """0.734 -> "73 %"; None (no data) -> "–"."""
+    if value is None or value == "":
+        return "–"
+    return f"{round(100 * float(value))} %"
+
+
+def day_text(day: date) -> str:
+    """As the template filter date:"j M Y" writes it: 9 Mar 2026."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass
@@ -43,7 +59,12 @@ class Heatmap:
     width: int
     height: int
     busiest: int
-    weeks: list[HeatWeek]  # rows of the data table
+    weeks: list[HeatWeek]
+
+    @property
+    def rows(self) -> list[tuple[str, list]]:
+        """The data table: the Monday, then each day's count (empty outside the year)."""
+        return [(day_text(week.start), ["" if c is None else c.count for c in week.cells]) for week in self.weeks]
 
 
 def level(count: int, busiest: int) -> int:
@@ -69,7 +90,7 @@ def heatmap(days) -> Heatmap:
         weeks[column].cells[row] = cell
         if day.date.day <= 7 and row == 0 or day is days[0]:
             if not months or months[-1][1] != cell.x:
-                months.append((day.date.strftime("%b"), cell.x))
+                months.append((MONTHS[day.date.month - 1], cell.x))
     if len(months) > 1 and months[1][1] - months[0][1] < 3 * STEP:
         months.pop(0)  # a partial first month would overlap the next label
     return Heatmap(

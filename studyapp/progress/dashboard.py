@@ -1,38 +1,33 @@
-"""The progress dashboard: today's numbers, and the charts cached per learner and study day.
+"""The progress dashboard: today's numbers, memory and readiness computed on each request; the rest of the
+history cached (Django's cache) under keys that change with it.
 
-Every request reads the session and the user; the user comes with the change counts of the learner's
-history and of the question catalogue (quizzes.models.ChangeCount, kept by database triggers). Today's
-numbers are computed by one statement and kept per process under those counts until a card falls due
-by itself (studyapp.progress.stats.today_counts), so the common request runs no further query. The
-rendered page is stored (studyapp/pagecache.py, fresh CSRF token and nonce per response) under those
-numbers; the charts, which read the whole history, are cached under the counts and the study day. A new
-review, a new day, a settings change or a card falling due builds what changed again, and no GET
-writes anything to the database.
+One query reads today's reviews and a fingerprint of each cached part of the history (how many rows, the
+latest time: from indexes alone): the heatmap's days before today, keyed by the learner, the study day and
+its boundaries (time zone, day start); the trainer's answers; the exam attempts. Reviews and trainer answers
+are only added, and what rewrites them (undo of the last rating, a guest merge) moves a fingerprint, as does
+every change of an attempt's state, so any write that changes a part is seen on the next request, from any
+process. A second query reads every question learners see with the learner's memory of it (today's numbers,
+forecast, mastery, readiness), a third the services. A missing or outdated part costs one query more: at
+most three, on a first visit with nothing cached.
 """
 
-import hashlib
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.template.loader import render_to_string
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import ChangeCount, LearnerSettings
-from quizzes.scheduling import StudyDay
-from quizzes.study import settings_for
+from quizzes.models import LearnerSettings
+from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 1
-SHOWN_SETTINGS = ["time_zone", "day_start_hour", "desired_retention", "new_per_day"]
+CACHE_VERSION = 1  # moves when what is cached changes shape
 
 
 @dataclass
 class Charts:
-    """Everything computed from the whole history: cached."""
-
     history: stats.ReviewHistory
     heatmap: charts.Heatmap
     forecast: charts.ColumnChart
@@ -46,82 +41,90 @@ class Charts:
     readiness: readiness.Readiness
     weakest: list[readiness.ServiceStanding]
 
+    # The data tables under the charts: (row header, cells).
 
-@dataclass
-class Summary:
-    """What the page shows from the whole history: cached, with the charts already rendered."""
+    @property
+    def forecast_table(self) -> list[tuple]:
+        return [(column.label, [column.value]) for column in self.forecast.columns]
 
-    studied_today: int
-    streak: int
-    readiness: readiness.Readiness
-    weakest: list[readiness.ServiceStanding]
-    charts_html: str
+    @property
+    def retention_table(self) -> list[tuple]:
+        return [
+            (charts.day_text(week.start), [week.review_answers, week.review_right, charts.percent(week.retention)])
+            for week in self.weeks
+        ]
+
+    @property
+    def mastery_table(self) -> list[tuple]:
+        return [
+            (s.service.name, [s.questions, f"{s.seen} ({charts.percent(s.seen_share)})", charts.percent(s.recall)])
+            for s in self.mastery_rows
+        ]
+
+    @property
+    def trainer_table(self) -> list[tuple]:
+        return [
+            (s.service.name, [s.trainer_asked, s.trainer_right, charts.percent(s.trainer)]) for s in self.trainer_rows
+        ]
 
 
 @dataclass
 class Dashboard:
     prefs: LearnerSettings
     today: stats.Today
-    summary: Summary
+    charts: Charts
     open_attempt: ExamAttempt | None
     finished: list[ExamAttempt]  # newest first
     exam_trend: dict | None
 
 
-def today(learner, now: datetime, request=None) -> tuple[LearnerSettings, StudyDay, stats.Today]:
-    """The learner's settings, study day and today's numbers (on the learner's GET, usually no query)."""
-    prefs = settings_for(learner)
+def build(learner, now: datetime) -> Dashboard:
+    """The whole dashboard of a learner."""
+    prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
-    return prefs, day, stats.today_counts(learner, prefs, day, now, ChangeCount.of(learner, request))
-
-
-def page_key(learner, prefs: LearnerSettings, day: StudyDay, numbers: stats.Today) -> tuple:
-    """Everything the dashboard page shows, for the stored page (besides the viewer, which the store adds)."""
-    settings = [getattr(prefs, name) for name in SHOWN_SETTINGS]
-    return ("progress", CACHE_VERSION, learner.pk, learner.theme, day.date, *settings, astuple(numbers))
-
-
-def _summary_key(learner, prefs: LearnerSettings, day: StudyDay, numbers: stats.Today) -> str:
-    settings = [getattr(prefs, name) for name in SHOWN_SETTINGS]
-    parts = (CACHE_VERSION, learner.pk, day.date, *settings, numbers.questions, numbers.fingerprint)
-    return "progress:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def build(learner, prefs: LearnerSettings, day: StudyDay, numbers: stats.Today, now: datetime) -> Dashboard:
-    """The whole dashboard; the history part from the cache when the fingerprint has not moved."""
-    attempts = stats.recent_attempts(learner)
+    activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
+    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    attempts = cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner))
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
-    open_attempt = next((a for a in attempts if a.state == ExamAttempt.State.IN_PROGRESS), None)
-    key = _summary_key(learner, prefs, day, numbers)
-    summary = cache.get(key)
-    if summary is None:
-        computed = compute_charts(learner, prefs, day, now, [a.pk for a in finished[: stats.RECENT_EXAMS]])
-        html = render_to_string("progress/dashboard.html#history-charts", {"charts": computed, "prefs": prefs})
-        summary = Summary(
-            studied_today=computed.history.today.reviews,
-            streak=computed.history.streak,
-            readiness=computed.readiness,
-            weakest=computed.weakest,
-            charts_html=html,
-        )
-        cache.set(key, summary, timeout=max(60, int((day.end - now).total_seconds())))
+    open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
+    exam_answers = stats.domain_answers(finished[: stats.RECENT_EXAMS])
+    trainer = cached(learner, "trainer", activity.trainer, lambda: History.for_learner(learner))
     return Dashboard(
         prefs=prefs,
-        today=numbers,
-        summary=summary,
+        today=memory.today(prefs.new_per_day),
+        charts=compute_charts(review_history(learner, prefs, day, now, activity), prefs, memory, trainer, exam_answers),
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
     )
 
 
-def compute_charts(learner, prefs, day, now: datetime, recent_exam_ids: list[int]) -> Charts:
-    """Every chart of the dashboard: five queries, whatever the size of the history."""
-    history = stats.review_history(learner, day, prefs.time_zone, prefs.day_start_hour)
-    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+def cached(learner, part: str, fingerprint: tuple, compute):
+    """A part of the learner's history, from the cache while its fingerprint has not moved."""
+    key = f"progress:{part}:{CACHE_VERSION}:{learner.pk}:" + ":".join(map(_text, fingerprint))
+    return cache.get_or_set(key, compute, timeout=stats.DAY)
+
+
+def _text(value) -> str:
+    return f"{value.timestamp():.6f}" if isinstance(value, datetime) else str(value)
+
+
+def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats.Activity) -> stats.ReviewHistory:
+    """The year of study days: the days before today from the cache while their reviews have not changed
+    (today's counted live, by `activity`); else the whole year, counted by one query."""
+    boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
+    key = f"progress:past-days:{CACHE_VERSION}:{learner.pk}:{boundaries}"
+    past = cache.get(key)
+    if past is not None and past.fingerprint == activity.past_days:
+        return stats.history_of(past, activity, day)
+    history, past = stats.year_of_reviews(learner, day, prefs.time_zone, prefs.day_start_hour)
+    cache.set(key, past, timeout=max(60, int((day.end - now).total_seconds()) + 60))
+    return history
+
+
+def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: History, exams: dict) -> Charts:
+    """Every chart of the dashboard, from the parts of the history (one query: the services)."""
     catalogue = stats.catalogue()
-    trainer_history = History.for_learner(learner)
-    exam_answers = stats.exam_domains(recent_exam_ids)
 
     by_key = {service.key: service for service in catalogue}
     partners = {}
@@ -175,6 +178,6 @@ def compute_charts(learner, prefs, day, now: datetime, recent_exam_ids: list[int
         mastery_rows=mastery_rows,
         trainer=charts.bars([(s.service.short, [s.trainer]) for s in trainer_rows]) if trainer_rows else None,
         trainer_rows=trainer_rows,
-        readiness=readiness.estimate(memory.domains, exam_answers),
+        readiness=readiness.estimate(memory.domains, exams),
         weakest=readiness.weakest(standings),
     )

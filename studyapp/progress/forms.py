@@ -123,7 +123,6 @@ class SettingsForm(forms.Form):
     def save(self) -> LearnerSettings:
         values = {name: self.cleaned_data[name] for name in self.settings_fields()}
         prefs, _ = LearnerSettings.objects.update_or_create(learner=self.learner, defaults=values)
-        LearnerSettings.remember_for(self.learner, prefs)  # what this request reads from now on
         if self.learner.theme != self.cleaned_data["theme"]:
             self.learner.theme = self.cleaned_data["theme"]
             self.learner.save(update_fields=["theme"])

@@ -221,7 +221,7 @@ def delete_learner(learner) -> None:
     from quizzes.itemstats.tallies import before_learner_deleted  # the item-statistics feature owns it
 
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=learner.pk)
+        user = User.objects.select_for_update(of=("self",)).get(pk=learner.pk)
         before_learner_deleted(user)
         release_retired_scenarios(user)
         try:

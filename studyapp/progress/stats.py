@@ -2,37 +2,46 @@
 
 Day boundaries belong to the learner (time zone and the hour their study day starts, Anki's 4 am), and
 daylight-saving changes make some days 23 or 25 hours long, so the database cannot bucket by a fixed
-offset. Every time zone's offset is a whole number of quarter-hours and a study day starts on a local
-whole hour, so each study day is a whole number of quarter-hours: the database groups reviews by
-quarter-hour since the epoch (a few hundred groups for a year of study), and Python assigns each
-quarter-hour to its study day with the boundaries `study_day()` defines. Exact on SQLite and PostgreSQL.
+offset. Python computes the UTC instant each study day starts (`day_starts`); between two clock changes
+the days are exactly 24 hours long, so the database numbers a review's day with a little arithmetic on
+its epoch seconds, one branch per run of equal days (a handful a year). Exact on SQLite and PostgreSQL,
+for any offset (Kathmandu's +5:45 included).
 """
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-from django.db.models import Count, FilteredRelation, IntegerField, Q
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    FilteredRelation,
+    IntegerField,
+    Max,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import Func
 
-from quizzes.exams.models import AttemptQuestion, ExamAttempt
-from quizzes.models import ChangeCount, Question, QuestionMemory, ReviewLog, Service
-from quizzes.scheduling import Card, State, StudyDay
-from studyapp import pagecache
-from studyapp.rows import convert
+from quizzes.exams.models import ExamAttempt
+from quizzes.models import Domain, Question, ReviewLog, Service
+from quizzes.study.scheduling import Card, State, StudyDay
+from quizzes.trainer.models import RoundItem
 
-QUARTER_HOUR = 900  # seconds
+DAY = 86_400  # seconds
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
 RECENT_EXAMS = 3  # finished attempts the readiness estimate reads
 TREND_EXAMS = 10
+REVIEWED = (State.Learning.value, State.Review.value, State.Relearning.value)
 
 
-class QuarterHour(Func):
-    """The quarter-hour an instant falls in, as whole quarter-hours since 1970-01-01 UTC."""
+class EpochSeconds(Func):
+    """Whole seconds since 1970-01-01 UTC of a datetime."""
 
     arity = 1
     output_field = IntegerField()
@@ -40,11 +49,11 @@ class QuarterHour(Func):
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         # The format string travels as a parameter: a literal %s in the SQL would be taken for a placeholder.
-        return f"(CAST(strftime(%s, {sql}) AS INTEGER) / {QUARTER_HOUR})", ("%s", *params)
+        return f"CAST(strftime(%s, {sql}) AS INTEGER)", ("%s", *params)
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {sql}) / {QUARTER_HOUR}) AS BIGINT)", params
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {sql})) AS BIGINT)", params
 
 
 def day_starts(first: date, count: int, tz_name: str, start_hour: int) -> list[datetime]:
@@ -54,6 +63,28 @@ def day_starts(first: date, count: int, tz_name: str, start_hour: int) -> list[d
         datetime.combine(first + timedelta(days=n), time(start_hour), tzinfo=tz).astimezone(UTC)
         for n in range(count + 1)
     ]
+
+
+def day_number(column: str, starts: list[datetime], first: int = 0) -> Case:
+    """The number of the study day an instant of `column` falls in: `first` for the day from starts[0] to
+    starts[1], and so on; NULL outside the days."""
+    epochs = [int(start.timestamp()) for start in starts]
+    branches, run = [], 0
+    for n in range(len(epochs) - 1):
+        regular = epochs[n + 1] - epochs[n] == DAY
+        if regular and n + 2 < len(epochs) and epochs[n + 2] - epochs[n + 1] == DAY:
+            continue  # the run of 24-hour days goes on
+        if regular:  # days run..n, 24 hours each: whole days since the run's first one started
+            number = ExpressionWrapper(
+                (EpochSeconds(column) - Value(epochs[run])) / Value(DAY) + Value(first + run),
+                output_field=IntegerField(),
+            )
+        else:  # a 23- or 25-hour day (a clock change)
+            number = Value(first + n)
+        branches.append(When(**{f"{column}__lt": starts[n + 1]}, then=number))
+        run = n + 1
+    before = When(**{f"{column}__lt": starts[0]}, then=Value(None))
+    return Case(before, *branches, output_field=IntegerField())
 
 
 # ---------------------------------------------------------------- review history (heatmap, streak, retention)
@@ -114,143 +145,126 @@ class ReviewHistory:
         return list(weeks.values())
 
 
+IN_REVIEW = Q(before__state=State.Review.value)
+
+
+@dataclass(frozen=True)
+class PastDays:
+    """The study days before today in the heatmap's year, and what identifies the reviews they were counted
+    from: their number and the latest of them. History is append-only, except that undo removes the
+    learner's last review and a guest merge adds older ones; either moves one of the two."""
+
+    counts: tuple[tuple[int, int, int], ...]  # (reviews, review answers, right) per day, oldest first
+    fingerprint: tuple[int, datetime | None]
+
+
+def heatmap_starts(today: StudyDay, tz_name: str, start_hour: int, count: int = HEATMAP_DAYS) -> list[datetime]:
+    """The starts of the heatmap's study days (the first `count` of them), then the end of the last."""
+    return day_starts(today.date - timedelta(days=HEATMAP_DAYS - 1), count, tz_name, start_hour)
+
+
 def review_history(learner, today: StudyDay, tz_name: str, start_hour: int) -> ReviewHistory:
     """The learner's reviews per study day over the last year: one GROUP BY query."""
-    first = today.date - timedelta(days=HEATMAP_DAYS - 1)
-    starts = day_starts(first, HEATMAP_DAYS, tz_name, start_hour)
-    edges = [int(instant.timestamp()) // QUARTER_HOUR for instant in starts]
-    in_review = Q(before__state=State.Review.value)
+    return year_of_reviews(learner, today, tz_name, start_hour)[0]
+
+
+def year_of_reviews(learner, today: StudyDay, tz_name: str, start_hour: int) -> tuple[ReviewHistory, PastDays]:
+    """The year of study days up to today, and the days before today as the dashboard caches them."""
+    starts = heatmap_starts(today, tz_name, start_hour)
     groups = (
         ReviewLog.objects.filter(learner=learner, reviewed_at__gte=starts[0], reviewed_at__lt=starts[-1])
-        .annotate(quarter=QuarterHour("reviewed_at"))
-        .values("quarter")
+        .annotate(day=day_number("reviewed_at", starts))
+        .values("day")
         .annotate(
             reviews=Count("pk"),
-            review_answers=Count("pk", filter=in_review),
-            review_right=Count("pk", filter=in_review & Q(correct=True)),
+            review_answers=Count("pk", filter=IN_REVIEW),
+            review_right=Count("pk", filter=IN_REVIEW & Q(correct=True)),
+            latest=Max("reviewed_at"),
         )
         .order_by()
     )
+    first = today.date - timedelta(days=HEATMAP_DAYS - 1)
     days = [Day(first + timedelta(days=n)) for n in range(HEATMAP_DAYS)]
+    past, latest = 0, None
     for group in groups:
-        index = bisect_right(edges, group["quarter"]) - 1
-        if 0 <= index < HEATMAP_DAYS:
-            day = days[index]
-            day.reviews += group["reviews"]
-            day.review_answers += group["review_answers"]
-            day.review_right += group["review_right"]
+        days[group["day"]] = Day(
+            days[group["day"]].date, group["reviews"], group["review_answers"], group["review_right"]
+        )
+        if group["day"] < HEATMAP_DAYS - 1:
+            past += group["reviews"]
+            latest = group["latest"] if latest is None else max(latest, group["latest"])
+    counts = tuple((day.reviews, day.review_answers, day.review_right) for day in days[:-1])
+    return ReviewHistory(days), PastDays(counts, (past, latest))
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Today's reviews, and what identifies each part of the learner's history the dashboard caches: the same
+    fingerprint means the same rows. Reviews are only added, except that undo removes the learner's last one
+    and a guest merge adds older ones (either moves their number or the latest); trainer answers are only
+    added (a merge too); an exam attempt starts (the latest start moves), then is finished or abandoned (the
+    open ones go down), and a merge brings finished ones."""
+
+    reviews: int
+    review_answers: int
+    review_right: int
+    past_days: tuple[int, datetime | None]  # the year's reviews before today: how many, the latest
+    trainer: tuple[int]  # trainer answers, written once each: how many
+    exams: tuple[int, int, datetime | None]  # attempts open, attempts finished, the latest start
+
+
+def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> Activity:
+    """Today's reviews, with the fingerprints: one query. Today's rows are aggregated together, grouped by a
+    constant (so there is one row, also without reviews today, and no GROUP BY: each subquery is one aggregate
+    over its range too, which SQLite reads from the index alone, MAX from its last entry)."""
+    year_start = heatmap_starts(today, tz_name, start_hour, count=0)[0]
+
+    def one(queryset, aggregate) -> Subquery:
+        return Subquery(queryset.order_by().values(everything=Value(1)).annotate(value=aggregate).values("value"))
+
+    earlier = ReviewLog.objects.filter(learner=learner, reviewed_at__gte=year_start, reviewed_at__lt=today.start)
+    answers = RoundItem.objects.filter(learner=learner, answered_at__isnull=False)
+    attempts = ExamAttempt.objects.of(learner)
+    row = (
+        ReviewLog.objects.filter(learner=learner, reviewed_at__gte=today.start, reviewed_at__lt=today.end)
+        .order_by()
+        .values(everything=Value(1))
+        .annotate(
+            reviews=Count("pk"),
+            review_answers=Count("pk", filter=IN_REVIEW),
+            review_right=Count("pk", filter=IN_REVIEW & Q(correct=True)),
+            past=one(earlier, Count("*")),
+            latest=one(earlier, Max("reviewed_at")),
+            answers=one(answers, Count("*")),
+            open_exams=one(attempts.in_progress(), Count("*")),
+            finished_exams=one(attempts.finished(), Count("*")),
+            latest_exam=one(attempts, Max("started_at")),
+        )
+        .values(
+            "reviews", "review_answers", "review_right", "past", "latest", "answers", "open_exams",
+            "finished_exams", "latest_exam",
+        )
+        .get()
+    )  # fmt: skip
+    return Activity(
+        reviews=row["reviews"],
+        review_answers=row["review_answers"],
+        review_right=row["review_right"],
+        past_days=(row["past"], row["latest"]),
+        trainer=(row["answers"],),
+        exams=(row["open_exams"], row["finished_exams"], row["latest_exam"]),
+    )
+
+
+def history_of(past: PastDays, recent: Activity, today: StudyDay) -> ReviewHistory:
+    """The year of study days from the cached days before today and today's live numbers."""
+    first = today.date - timedelta(days=HEATMAP_DAYS - 1)
+    days = [Day(first + timedelta(days=n), *counts) for n, counts in enumerate(past.counts)]
+    days.append(Day(today.date, recent.reviews, recent.review_answers, recent.review_right))
     return ReviewHistory(days)
 
 
-# ---------------------------------------------------------------- today
-
-
-@dataclass
-class Today:
-    due_now: int
-    due_later_today: int
-    new_available: int
-    questions: int  # active questions in the catalogue
-    # Moves whenever anything the charts read changes: the change counts of the learner's history (every
-    # review, undo, bury, suspend, merge, trainer answer, exam and settings change) and of the catalogue
-    # (questions, bank statuses, content releases), kept by triggers (quizzes.models.ChangeCount).
-    fingerprint: tuple[int, int]
-    open_exam: int | None  # the learner's latest exam attempt in progress
-
-
-@cache
-def _today_sql() -> str:
-    """Today's counts and the moments they next change by themselves, each a scalar subquery over an index
-    range of the learner's memories (indexes memory_today and memory_queue, as the study queue), leaving
-    out questions learners may not see (`hidden`, computed once). Positional parameters: see `_count_today`."""
-    from quizzes.due_queue import visible_questions
-
-    def table(model) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
-
-    visible, _ = visible_questions(None)  # a condition on the unaliased question table
-    hidden_sql, _ = _hidden_questions()
-    questions, memories, attempts = table(Question), table(QuestionMemory), table(ExamAttempt)
-    mine = f"FROM {memories} m WHERE m.learner_id = %s AND m.question_id NOT IN (SELECT id FROM hidden)"
-    available = "m.suspended = %s AND (m.buried_until IS NULL OR m.buried_until <= %s)"
-    reviewed = f"m.last_review IS NOT NULL AND {available} AND m.state IN (%s, %s, %s)"
-    return f"""
-        WITH hidden AS MATERIALIZED ({hidden_sql})
-        SELECT
-            (SELECT COUNT(*) FROM {questions} WHERE {visible}),
-            (SELECT COUNT(*) {mine} AND m.last_review IS NOT NULL),
-            (SELECT COUNT(*) {mine} AND m.last_review IS NULL AND (m.suspended OR m.buried_until > %s)),
-            (SELECT COUNT(*) {mine} AND {reviewed} AND m.due <= %s),
-            (SELECT COUNT(*) {mine} AND {reviewed} AND m.due < %s),
-            (SELECT COUNT(*) {mine} AND m.last_review >= %s AND m.introduced_at >= %s),
-            (SELECT MIN(m.due) {mine} AND {reviewed} AND m.due > %s),
-            (SELECT MIN(buried_until) FROM {memories} WHERE learner_id = %s AND buried_until > %s),
-            (SELECT id FROM {attempts} WHERE learner_id = %s AND state = %s ORDER BY started_at DESC LIMIT 1)
-    """
-
-
-@cache
-def _hidden_questions() -> tuple[str, tuple]:
-    """SELECT id of the questions learners do not see (`Question.objects.hidden()`), with its parameters."""
-    sql, params = Question.objects.hidden().order_by().values("id").query.sql_with_params()
-    return sql, tuple(params)
-
-
-_todays = pagecache.Expiring(4096)  # per process: (learner, change counts, study day, limit) -> Today
-
-
-def today_counts(learner, prefs, today: StudyDay, now: datetime, counts: tuple[int, int] | None = None) -> Today:
-    """What the learner can study today: computed by one statement, then kept in this process until the
-    learner's history or the catalogue changes (`counts`: their change counts, as `ChangeCount.of` gives
-    them) or a card falls due or out of its burial by itself, whichever comes first."""
-    counts = counts or ChangeCount.of(learner)
-    key = (learner.pk, *counts, today.start, today.end, prefs.new_per_day)
-    return _todays.get(key, now, lambda: _count_today(learner, prefs, today, now, counts))
-
-
-def _count_today(learner, prefs, today: StudyDay, now: datetime, counts: tuple[int, int]) -> tuple[Today, datetime]:
-    """Today's numbers (one statement; hand-written because the ORM took ten times longer to build this
-    query than the database took to run it) and the moment they next change without a write."""
-    from quizzes.due_queue import visible_questions
-
-    adapt = connection.ops.adapt_datetimefield_value
-    _, visible = visible_questions(None)
-    _, hidden = _hidden_questions()
-    at, learner_id = adapt(now), learner.pk
-    states = [State.Learning.value, State.Review.value, State.Relearning.value]
-    reviewed = [False, at, *states]  # not suspended, not buried, in one of the reviewed states
-    params = [
-        *hidden,  # the questions learners do not see
-        *visible,  # the questions learners see
-        *[learner_id],
-        *[learner_id, at],
-        *[learner_id, *reviewed, at],
-        *[learner_id, *reviewed, adapt(today.end)],
-        *[learner_id, adapt(today.start), adapt(today.start)],  # introduced today: first reviewed today
-        *[learner_id, *reviewed, at],  # the next card to fall due
-        *[learner_id, at],  # the next burial to end
-        *[learner_id, ExamAttempt.State.IN_PROGRESS.value],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_today_sql(), params)
-        row = cursor.fetchone()
-    questions, started, hidden_new, due_now, due_today, new_today = (v or 0 for v in row[:6])
-    next_due, next_unburied, open_exam = row[6:]
-    unseen = questions - started - hidden_new
-    numbers = Today(
-        due_now=due_now,
-        due_later_today=due_today - due_now,
-        new_available=max(0, min(unseen, prefs.new_per_day - new_today)),
-        questions=questions,
-        fingerprint=counts,
-        open_exam=open_exam,
-    )
-    due = QuestionMemory._meta.get_field("due")  # the ORM's converters: aware datetimes on either database
-    moments = [today.end, *(convert(due, value) for value in (next_due, next_unburied) if value is not None)]
-    return numbers, min(moments)
-
-
-# ---------------------------------------------------------------- memory: forecast, mastery per service and domain
+# ---------------------------------------------------------------- memory: today, forecast, mastery
 
 
 @dataclass
@@ -272,49 +286,106 @@ class Coverage:
 
 
 @dataclass
+class Today:
+    due_now: int
+    due_later_today: int
+    new_available: int
+    questions: int  # questions learners see
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Now, today's study day and the starts of the forecast's days after it, as seconds since the epoch."""
+
+    now: float
+    today_start: float
+    today_end: float
+    forecast_starts: list[float]  # the start of tomorrow, of each next day, then the end of the last
+
+
+@dataclass
 class MemoryStats:
     forecast: list[int]  # reviews due per study day, today (overdue included) first
     services: dict[int, Coverage] = field(default_factory=dict)  # service id -> coverage
     domains: dict[str, Coverage] = field(default_factory=dict)
+    questions: int = 0  # questions learners see
+    started: int = 0  # of them, reviewed at least once
+    set_aside: int = 0  # never reviewed, but suspended or buried: not offered as new today
+    introduced_today: int = 0
+    due_now: int = 0  # reviews and learning steps due, not suspended or buried
+    due_today: int = 0  # the same, due before the study day ends
+
+    def count_reviewed(self, bounds: "Bounds", state, last_review, due, suspended, set_aside, introduced_at) -> None:
+        """A memory reviewed at least once: today's counts (as the study queue counts them) and the forecast."""
+        self.started += 1
+        if introduced_at is not None and introduced_at >= bounds.today_start and last_review >= bounds.today_start:
+            self.introduced_today += 1
+        if not set_aside and state in REVIEWED and due < bounds.today_end:
+            self.due_today += 1
+            self.due_now += due <= bounds.now
+        if not suspended:
+            day = 0 if due < bounds.today_end else bisect_right(bounds.forecast_starts, due)
+            if day < FORECAST_DAYS:
+                self.forecast[day] += 1
+
+    def today(self, new_per_day: int) -> Today:
+        unseen = self.questions - self.started - self.set_aside
+        return Today(
+            due_now=self.due_now,
+            due_later_today=self.due_today - self.due_now,
+            new_available=max(0, min(unseen, new_per_day - self.introduced_today)),
+            questions=self.questions,
+        )
 
 
 def memory_stats(learner, sched, today: StudyDay, tz_name: str, start_hour: int, now: datetime) -> MemoryStats:
-    """Forecast and coverage from one query: every active question with its services and the learner's memory.
+    """Today's numbers, the forecast and coverage from one query: every question learners see, with its
+    services and the learner's memory of it (the join reads the index memory_unique_learner_question).
 
-    Retrievability comes from fsrs (the learner's scheduler), per memory; memories are bounded by the
-    number of questions, not by the length of the history."""
-    mine = FilteredRelation("memories", condition=Q(memories__learner=learner))
+    The memory's times come as whole seconds since the epoch (parsing and localising some 2,000 datetimes
+    took a third of the page's time), compared with the study day's bounds; retrievability comes from fsrs
+    (the learner's scheduler). Memories are bounded by the number of questions, not by the history."""
     rows = (
         Question.objects.active()
-        .annotate(mine=mine)
+        .annotate(mine=FilteredRelation("memories", condition=Q(memories__learner=learner)))
+        .annotate(
+            last_review=EpochSeconds("mine__last_review"),
+            due=EpochSeconds("mine__due"),
+            buried_until=EpochSeconds("mine__buried_until"),
+            introduced_at=EpochSeconds("mine__introduced_at"),
+        )
         .values_list(
-            "pk", "domain", "services", "mine__state", "mine__stability", "mine__last_review", "mine__due",
-            "mine__suspended",
+            "pk", "domain", "services", "mine__state", "mine__stability", "mine__suspended", "last_review", "due",
+            "buried_until", "introduced_at",
         )
         .order_by()
     )  # fmt: skip
-    starts = day_starts(today.date + timedelta(days=1), FORECAST_DAYS - 1, tz_name, start_hour)
-    forecast = [0] * FORECAST_DAYS
-    stats = MemoryStats(forecast=forecast)
+    forecast = day_starts(today.date + timedelta(days=1), FORECAST_DAYS - 1, tz_name, start_hour)
+    bounds = Bounds(now.timestamp(), today.start.timestamp(), today.end.timestamp(), [d.timestamp() for d in forecast])
+    stats = MemoryStats(forecast=[0] * FORECAST_DAYS)
     recall_of: dict[int, float | None] = {}
-    for pk, domain, service_id, state, stability, last_review, due, suspended in rows:
+    for pk, domain, service_id, state, stability, suspended, last_review, due, buried_until, introduced_at in rows:
         if pk not in recall_of:
-            recall = None
+            recall_of[pk] = recall = None
+            set_aside = suspended or (buried_until is not None and buried_until > bounds.now)
             if last_review is not None:
-                card = Card(card_id=pk, state=State(state), stability=stability, last_review=last_review, due=due)
-                recall = sched.get_card_retrievability(card, now)
-                if not suspended:
-                    if due < today.end:
-                        forecast[0] += 1
-                    else:
-                        index = bisect_right(starts, due)
-                        if index < FORECAST_DAYS:
-                            forecast[index] += 1
-            recall_of[pk] = recall
+                # Retrievability reads the stability and the last review only.
+                card = Card(card_id=pk, stability=stability, last_review=datetime.fromtimestamp(last_review, UTC))
+                recall_of[pk] = recall = sched.get_card_retrievability(card, now)
+                stats.count_reviewed(bounds, state, last_review, due, suspended, set_aside, introduced_at)
+            elif set_aside:
+                stats.set_aside += 1
             _count(stats.domains.setdefault(domain, Coverage()), recall)
         if service_id is not None:
             _count(stats.services.setdefault(service_id, Coverage()), recall_of[pk])
+    stats.questions = len(recall_of)
     return stats
+
+
+def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
+    """What the learner can study today (the dashboard reads it from the same query as the charts)."""
+    sched = prefs.scheduler()
+    return memory_stats(learner, sched, today, prefs.time_zone, prefs.day_start_hour, now).today(prefs.new_per_day)
 
 
 def _count(coverage: Coverage, recall: float | None) -> None:
@@ -331,24 +402,45 @@ def catalogue() -> list[Service]:
 # ---------------------------------------------------------------- exams
 
 
+def _tallied(attempts):
+    """Attempts with their scored answers counted per exam domain (`<domain>_asked`, `<domain>_right`)."""
+    scored = Q(questions__is_pilot=False)
+    tallies = {}
+    for domain in Domain:
+        in_domain = scored & Q(questions__question__domain=domain.value)
+        tallies[f"{_name(domain)}_asked"] = Count("questions", filter=in_domain)
+        tallies[f"{_name(domain)}_right"] = Count("questions", filter=in_domain & Q(questions__correct=True))
+    return attempts.annotate(**tallies)
+
+
+def _name(domain: Domain) -> str:
+    return domain.value.replace("-", "_")
+
+
 def recent_attempts(learner) -> list[ExamAttempt]:
-    """The learner's latest attempts, in progress or finished (abandoned ones say nothing), newest first."""
-    return list(
+    """The learner's latest attempts, in progress or finished (abandoned ones say nothing), newest first, each
+    with its answers tallied per domain: one query."""
+    attempts = (
         ExamAttempt.objects.of(learner)
         .exclude(state=ExamAttempt.State.ABANDONED)
-        .only("pk", "title", "state", "started_at", "finished_at", "scaled_score", "passed", "scored_total")
-        .order_by("-started_at")[: TREND_EXAMS + 1]
+        .only("pk", "title", "state", "started_at", "finished_at", "deadline", "scaled_score", "passed", "scored_total")
+        .order_by("-started_at")
     )
+    return list(_tallied(attempts)[: TREND_EXAMS + 1])
+
+
+def domain_answers(attempts: list[ExamAttempt]) -> dict[str, tuple[int, int]]:
+    """Scored answers per exam domain over these tallied attempts: domain -> (right, asked)."""
+    answers = {}
+    for domain in Domain:
+        asked = sum(getattr(a, f"{_name(domain)}_asked") for a in attempts)
+        if asked:
+            answers[domain.value] = (sum(getattr(a, f"{_name(domain)}_right") for a in attempts), asked)
+    return answers
 
 
 def exam_domains(attempt_ids: list[int]) -> dict[str, tuple[int, int]]:
     """Scored answers per exam domain over these attempts: domain -> (right, asked)."""
     if not attempt_ids:
         return {}
-    groups = (
-        AttemptQuestion.objects.filter(attempt_id__in=attempt_ids, is_pilot=False)
-        .values("question__domain")
-        .annotate(asked=Count("pk"), right=Count("pk", filter=Q(correct=True)))
-        .order_by()
-    )
-    return {group["question__domain"]: (group["right"], group["asked"]) for group in groups}
+    return domain_answers(list(_tallied(ExamAttempt.objects.filter(pk__in=attempt_ids))))

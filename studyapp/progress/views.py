@@ -12,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from studyapp import pagecache
 from studyapp.accounts.guests import learner_or_none
 from studyapp.progress import dashboard as dashboards
 from studyapp.progress import ownership
@@ -75,19 +74,8 @@ def learner_required(view):
 @never_cache
 def progress(request: HttpRequest) -> HttpResponse:
     learner = learner_or_none(request)  # a visitor who never studied sees how to start; nothing is created
-    if learner is None:
-        return render(request, "progress/dashboard.html", {"board": None})
-    now = timezone.now()
-    prefs, day, numbers = dashboards.today(learner, now, request)
-
-    def page(placeholders: dict) -> HttpResponse:
-        board = dashboards.build(learner, prefs, day, numbers, now)
-        return render(request, "progress/dashboard.html", {"board": board, **EXPLANATION, **placeholders})
-
-    viewer = pagecache.viewer(request)
-    if viewer is None:  # e.g. a message to show once: rendered, not stored
-        return page({})
-    return pagecache.render_stored(request, (viewer, *dashboards.page_key(learner, prefs, day, numbers)), page)
+    board = dashboards.build(learner, timezone.now()) if learner is not None else None
+    return render(request, "progress/dashboard.html", {"board": board, **EXPLANATION})
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from bench.seeding.progress import seed_exams, seed_history
 from quizzes.models import LearnerSettings
-from studyapp.progress.benchdata import seed_exams, seed_history
 from tests.factories import PASSWORD, UserFactory
 from tests.test_progress_queries import catalogue, trainer_answers
 

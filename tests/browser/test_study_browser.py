@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from quizzes.models import Flag, QuestionMemory, ReviewLog
-from quizzes.scheduling import State
+from quizzes.study.scheduling import State
 from tests.factories import PASSWORD, QuestionFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,7 +1,7 @@
 """Import and export formats for question banks: native YAML, GIFT (Moodle) and CSV.
 
 Every parser takes text and returns a `Parsed`: the questions as the same mappings the native YAML
-loader reads (so `quizzes.banks.parse_question` validates all three formats with the same rules) plus
+loader reads (so `quizzes.study.banks.parse_question` validates all three formats with the same rules) plus
 every problem found, each with its line. Parsers never raise on bad input: a malformed file is a report.
 """
 

@@ -13,7 +13,7 @@ Metadata rides in tags: `[tag:service=lambda]` (or a bare `[tag:lambda]` naming 
 import hashlib
 import re
 
-from quizzes.banks import SELECT_WORDS
+from quizzes.study.banks import SELECT_WORDS
 from studyapp.content import LineDict
 from studyapp.rendering import sanitize_html
 

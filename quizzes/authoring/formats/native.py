@@ -1,8 +1,8 @@
-"""The native YAML format of content/banks/ (content/README.md): parsed by quizzes.banks itself."""
+"""The native YAML format of content/banks/ (content/README.md): parsed by quizzes.study.banks itself."""
 
 import yaml
 
-from quizzes.banks import QuestionData
+from quizzes.study.banks import QuestionData
 
 
 class _BlockDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml when present: 5x faster

@@ -1,0 +1,65 @@
+"""Loads the topic catalogue (content/services.yaml): the first loader, every other one refers to it.
+
+The catalogue lists every topic a note, question or scenario can be about: the AWS services of the CLF-C02 exam
+guide and the concepts that are not services, each in a category.
+"""
+
+from pathlib import Path
+
+from quizzes.models import Category, Service
+from studyapp.content import ContentError, load_yaml_file, require
+
+FIELDS = ["name", "short", "use_when"]
+OPTIONAL_FIELDS = ["limits", "pricing", "managed"]  # what a service costs and leaves to you; concepts have none
+
+
+def load_services(directory: Path) -> dict[str, int]:
+    path = directory / "services.yaml"
+    data = load_yaml_file(path)
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        raise ContentError(path, "expected a top-level mapping 'services:' keyed by service key", 1)
+    if not isinstance(data.get("categories"), dict) or not data["categories"]:
+        raise ContentError(path, "expected a top-level mapping 'categories:' (key: name)", 1)
+    categories = _load_categories(path, data["categories"])
+    created = updated = 0
+    seen = []
+    for order, (key, entry) in enumerate(data["services"].items()):
+        line = getattr(data["services"], "line", None)
+        if not isinstance(entry, dict):
+            raise ContentError(path, f"service '{key}' must be a mapping", line)
+        values = {field: require(entry, field, path).strip() for field in FIELDS}
+        values.update({field: str(entry.get(field) or "").strip() for field in OPTIONAL_FIELDS})
+        values["note_slug"] = require(entry, "note", path)
+        values["core"] = bool(entry.get("core", False))
+        values["is_concept"] = bool(entry.get("concept", False))
+        values["in_palette"] = bool(entry.get("palette", False))
+        category = require(entry, "category", path, line=getattr(entry, "line", None))
+        if category not in categories:
+            raise ContentError(path, f"'{key}' names an unknown category '{category}'", getattr(entry, "line", None))
+        values["category_id"] = categories[category]
+        values["order"] = order
+        service, was_created = Service.objects.get_or_create(key=key, defaults=values)
+        if was_created:
+            created += 1
+        elif any(getattr(service, name) != value for name, value in values.items()):
+            Service.objects.filter(pk=service.pk).update(**values)
+            updated += 1
+        seen.append(key)
+    removed, _ = Service.objects.exclude(key__in=seen).delete()
+    Category.objects.exclude(key__in=list(categories)).delete()
+    return {"services created": created, "services updated": updated, "services removed": removed}
+
+
+def _load_categories(path: Path, entries: dict) -> dict[str, int]:
+    """Create or update the categories in file order; returns their ids by key."""
+    ids = {}
+    for order, (key, name) in enumerate(entries.items()):
+        if not isinstance(name, str) or not name.strip():
+            raise ContentError(path, f"category '{key}' needs a name", getattr(entries, "line", None))
+        category, _ = Category.objects.update_or_create(key=key, defaults={"name": name.strip(), "order": order})
+        ids[key] = category.pk
+    return ids
+
+
+def service_keys() -> set[str]:
+    return set(Service.objects.values_list("key", flat=True))
