@@ -37,8 +37,8 @@ ALLOWED_CLASSES = {
     "p": {"admonition-title"},
     "code": {"language-python", "language-json", "language-yaml", "language-bash", "language-text"},
 }
-# Wide tables scroll inside a wrapper that keyboard users can focus (tabindex="0" and nothing else).
-TAG_ATTRIBUTE_VALUES = {"div": {"tabindex": {"0"}}}
+# Wide tables and code blocks scroll, so keyboard users must be able to focus them (tabindex="0" and nothing else).
+TAG_ATTRIBUTE_VALUES = {"div": {"tabindex": {"0"}}, "pre": {"tabindex": {"0"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
 # Content that must disappear with its tag, not leave its text behind.
 DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"}
@@ -99,11 +99,17 @@ def sanitize_html(html: str) -> str:
     )
 
 
+def _scrollable(html: str) -> str:
+    """Tables in a wrapper that scrolls sideways, and code blocks, focusable so that a keyboard can scroll them."""
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
+    return html.replace("<pre>", '<pre tabindex="0">')
+
+
 def render_markdown_document(source: str) -> Rendered:
     """Render Markdown with heading anchors and return the sanitized HTML and its table of contents."""
     md = _markdown()
     html = md.convert(source or "")
-    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
+    html = _scrollable(html)
     toc = [_toc_entry(token) for token in getattr(md, "toc_tokens", [])]
     return Rendered(html=sanitize_html(html), toc=toc)
 
@@ -113,7 +119,7 @@ def render_markdown(source: str) -> str:
     if is_plain(source):
         return f"<p>{source}</p>"
     html = _markdown(document=False).convert(source or "")
-    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace("</table>", "</table></div>")
+    html = _scrollable(html)
     return sanitize_html(html)
 
 

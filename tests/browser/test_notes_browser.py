@@ -82,3 +82,23 @@ def test_the_diagrams_load(page, live_server, loaded_content):
         image = images.nth(index)
         assert image.get_attribute("alt")
         assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def test_every_note_has_no_accessibility_violations_and_fits_a_360_pixel_screen_in_both_themes(
+    browser, live_server, loaded_content, assert_accessible, color_scheme
+):
+    from studyapp.notes.models import Note
+
+    slugs = list(Note.objects.order_by("order").values_list("slug", flat=True))
+    assert len(slugs) >= 33
+    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    for slug in slugs:
+        page.goto(f"{live_server.url}/notes/{slug}/")
+        assert_accessible(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"/notes/{slug}/ scrolls sideways by {overflow}px at 360px"
+        for index in range(page.locator(".note-body img").count()):
+            image = page.locator(".note-body img").nth(index)
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"/notes/{slug}/ image {index}"
+    context.close()
