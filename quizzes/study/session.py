@@ -56,16 +56,18 @@ class Stale(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """What the learner chose to study: everything, one service, or one note's services; and the mode."""
+    """What the learner chose to study: everything, one topic, one category of topics or one note's topics; and
+    the mode."""
 
     service: str = ""
     note: str = ""
+    category: str = ""
     mode: str = ""
     label: str = "All questions"
     service_keys: tuple[str, ...] | None = None  # None: every question
 
     def params(self, **extra) -> dict[str, str]:
-        values = {"service": self.service, "note": self.note, "mode": self.mode, **extra}
+        values = {"service": self.service, "note": self.note, "category": self.category, "mode": self.mode, **extra}
         return {key: value for key, value in values.items() if value}
 
     def query(self, **extra) -> str:
@@ -86,14 +88,20 @@ class Scope:
         return self.query(mode="new")
 
 
-def resolve_scope(service: str = "", note: str = "", mode: str = "") -> Scope:
-    """Validate the learner's choice; StudyError if unknown. A named service or note costs one query."""
+def resolve_scope(service: str = "", note: str = "", mode: str = "", category: str = "") -> Scope:
+    """Validate the learner's choice; StudyError if unknown. A named topic, note or category costs one query."""
     from studyapp.notes.models import Note
 
     if mode not in MODES:
         raise StudyError(f"Unknown study mode '{mode}'.")
-    if service and note:
-        raise StudyError("Choose a service or a note, not both.")
+    if sum(bool(value) for value in (service, note, category)) > 1:
+        raise StudyError("Choose one topic, one category or one note, not several.")
+    if category:
+        topics = list(Service.objects.filter(category__key=category).values_list("key", "category__name"))
+        if not topics:
+            raise StudyError(f"There is no category '{category}' in the catalogue.")
+        keys = tuple(key for key, _ in topics)
+        return Scope(category=category, mode=mode, label=f"{topics[0][1]} (category)", service_keys=keys)
     if service:
         name = Service.objects.filter(key=service).values_list("name", flat=True).first()
         if name is None:

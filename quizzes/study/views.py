@@ -29,7 +29,9 @@ def _too_many_guests(request: HttpRequest, error: GuestLimitReached) -> HttpResp
 def _scope(params: QueryDict) -> session.Scope:
     """The scope the parameters name (400 for an unknown one)."""
     try:
-        return session.resolve_scope(params.get("service", ""), params.get("note", ""), params.get("mode", ""))
+        return session.resolve_scope(
+            params.get("service", ""), params.get("note", ""), params.get("mode", ""), params.get("category", "")
+        )
     except session.StudyError as error:
         raise BadRequest(str(error)) from None
 
@@ -254,9 +256,12 @@ def flag(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @require_GET
 def choose(request: HttpRequest) -> HttpResponse:
-    """Choose what to study: everything, one service, or one note's services."""
+    """Choose what to study: everything, one category of topics, one topic, or one note's topics."""
     from studyapp.notes.models import Note
 
-    services = Service.objects.filter(questions__is_active=True).distinct().order_by("order")
+    topics = Service.objects.filter(questions__is_active=True).distinct().select_related("category")
+    categories: dict = {}
+    for topic in topics.order_by("category__order", "order"):
+        categories.setdefault(topic.category, []).append(topic)
     notes = Note.objects.order_by("order").values("slug", "title")
-    return render(request, "quizzes/choose.html", {"services": services, "notes": notes})
+    return render(request, "quizzes/choose.html", {"categories": categories.items(), "notes": notes})

@@ -186,3 +186,20 @@ def test_a_visitor_studies_with_the_keyboard_as_a_guest_created_by_the_first_ans
     expect(page.get_by_text("your progress lives in this browser only")).to_be_visible()
     assert_accessible(page)
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_choose_page_offers_every_category_accessibly_and_a_category_session_opens(
+    browser, live_server, loaded_content, assert_accessible, scheme
+):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(live_server.url + "/study/choose/")
+    assert_accessible(page)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    page.get_by_role("link", name="Security, identity and compliance").click()
+    expect(page.get_by_text("Security, identity and compliance (category)")).to_be_visible()
+    expect(page.locator("#card")).to_be_visible()
+    assert_accessible(page)
+    context.close()
