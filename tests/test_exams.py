@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from quizzes.exams import attempts, blueprint
+from quizzes.exams import blueprint, scoring
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import Question, QuestionMemory
 from studyapp.accounts.models import User
@@ -354,7 +354,7 @@ def test_a_get_shows_an_overdue_attempt_as_finished_without_writing(client, over
     assert stored(overdue) == before
     assert before[0]["state"] == ExamAttempt.State.IN_PROGRESS
     assert "2 of 20 scored questions" in results and "submitted automatically when time ran out" in results
-    assert f"<strong>{attempts.scaled_score(2, 20)}</strong> / 1000" in results
+    assert f"<strong>{scoring.scaled_score(2, 20)}</strong> / 1000" in results
     assert f"/exam/{overdue.pk}/results/" in index and "Continue:" not in index
 
 
@@ -391,11 +391,11 @@ def test_abandoning_an_overdue_attempt_submits_it_instead(client, overdue):
 
 
 def test_scaled_scores_map_the_cut_score_to_700():
-    assert attempts.scaled_score(0, 50) == 100
-    assert attempts.scaled_score(36, 50) == 700  # 72 %
-    assert attempts.scaled_score(50, 50) == 1000
-    assert attempts.scaled_score(25, 50) == 517  # 100 + 600 x 0.5 / 0.72
-    assert attempts.scaled_score(43, 50) == 850  # 700 + 300 x (0.86 - 0.72) / 0.28
+    assert scoring.scaled_score(0, 50) == 100
+    assert scoring.scaled_score(36, 50) == 700  # 72 %
+    assert scoring.scaled_score(50, 50) == 1000
+    assert scoring.scaled_score(25, 50) == 517  # 100 + 600 x 0.5 / 0.72
+    assert scoring.scaled_score(43, 50) == 850  # 700 + 300 x (0.86 - 0.72) / 0.28
 
 
 def test_submitting_scores_all_or_nothing_and_schedules_missed_questions(client, learner, exam_bank, clock):
@@ -416,7 +416,7 @@ def test_submitting_scores_all_or_nothing_and_schedules_missed_questions(client,
     attempt.refresh_from_db()
     expected = sum(1 for i in items if i.position % 2 and i is not multiple)
     assert attempt.scored_correct == expected and attempt.scored_total == 40
-    assert attempt.scaled_score == attempts.scaled_score(expected, 40)
+    assert attempt.scaled_score == scoring.scaled_score(expected, 40)
     missed = [i.question_id for i in items if not (i.position % 2) or i is multiple]
     memories = QuestionMemory.objects.filter(learner=learner, question_id__in=missed)
     assert memories.count() == len(missed)

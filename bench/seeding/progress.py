@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from bench.seeding import login_session
 from bench.seeding import trainer as trainer_bench
-from quizzes.exams.attempts import scaled_score
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
+from quizzes.exams.scoring import scaled_score
 from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
 from quizzes.study.scheduling import State
 from studyapp.accounts.models import User

@@ -14,7 +14,6 @@ from django.db import transaction
 
 from quizzes.exams import blueprint
 from quizzes.exams.models import AttemptQuestion, ExamAttempt, ExamError, StaleWrite
-from quizzes.exams.scoring import scaled_score  # noqa: F401 (studyapp.progress.readiness and bench/ import it from here)
 from quizzes.models import Choice, Question, Service
 
 PRESETS = {
@@ -161,11 +160,13 @@ def _snapshot(question: Question, choices: list[Choice], services: list[tuple], 
 def _lock(attempt_id: int, learner, position: int) -> tuple[ExamAttempt, AttemptQuestion | None]:
     """The learner's attempt, locked, and its question at `position` (None if it has none).
 
-    One query on the usual path: the question with its attempt, locking only the attempt's row (the lock
-    every write to the attempt takes first). DoesNotExist when the attempt is not the learner's."""
+    One query on the usual path: the question with its attempt, locking both rows (the attempt's lock is the one
+    every write to the attempt takes first; locking the question too makes PostgreSQL return it as the write
+    that held the lock left it, which a replayed double click must show). DoesNotExist when the attempt is not
+    the learner's."""
     item = (
         AttemptQuestion.objects.select_related("attempt")
-        .select_for_update(of=("attempt",))
+        .select_for_update(of=("self", "attempt"))
         .filter(attempt_id=attempt_id, attempt__learner=learner, position=position)
         .first()
     )

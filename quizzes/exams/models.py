@@ -195,11 +195,17 @@ def _schedule_missed(learner, question_ids: list[int], now: datetime) -> None:
     if not question_ids:
         return
     sched = LearnerSettings.for_learner(learner).scheduler()
-    memories = {m.question_id: m for m in QuestionMemory.objects.filter(learner=learner, question_id__in=question_ids)}
+    # The study answer path locks a memory before it writes it; so does this, and a memory a study answer creates
+    # at the same moment is not inserted twice (ignore_conflicts), but read back locked like the others.
+    mine = QuestionMemory.objects.select_for_update().filter(learner=learner, question_id__in=question_ids)
+    known = set(mine.values_list("question_id", flat=True))
+    QuestionMemory.objects.bulk_create(
+        [QuestionMemory(learner=learner, question_id=pk, due=now) for pk in question_ids if pk not in known],
+        ignore_conflicts=True,
+    )
+    memories = {memory.question_id: memory for memory in mine.order_by("pk")}
     for question_id in question_ids:
-        memory = memories.get(question_id)
-        if memory is None:
-            memory = QuestionMemory(learner=learner, question_id=question_id, due=now)
+        memory = memories[question_id]
         if memory.last_review is None:
             scheduling.review(memory, Rating.Again, now, sched)
         elif memory.due > now:

@@ -258,8 +258,9 @@ class RoundItem(models.Model):
         round's previous answer come with it). Two requests may carry the same token (double click,
         replay, two tabs) and both read it unanswered: the UPDATE matches only while `answered_at` is empty,
         and the database keeps the row locked until the first request commits, so the second one updates
-        nothing and gets the first answer back. (A select_for_update() read first would cost one more query
-        for the same guarantee.)
+        nothing and gets the first answer back. The scenario's memory is read again, locked, inside the
+        transaction: the same scenario can sit in two open rounds, and an answer in each must not overwrite
+        the other's review.
         """
         if self.is_answered:
             return self
@@ -283,6 +284,7 @@ class RoundItem(models.Model):
             if not RoundItem.objects.filter(pk=self.pk, answered_at__isnull=True).update(**values):
                 self.refresh_from_db(fields=list(values))  # answered meanwhile by another request
                 return self
+            self.memory = ScenarioMemory.objects.select_for_update().get(pk=self.memory_id)
             self.memory.record_review(rating, now, self.learner, response_ms)
             if self.position == round_.size:
                 round_.finish(now)

@@ -6,6 +6,11 @@ from studyapp.accounts.roles import INSTRUCTORS_GROUP
 
 
 class StudyUserManager(UserManager):
+    """The default manager: users with their study settings and role. The settings are an outer join, so on
+    PostgreSQL lock users with `select_for_update(of=("self",))`. Migrations use Django's plain UserManager."""
+
+    use_in_migrations = False
+
     def get_queryset(self):
         """Users come with their study settings (a LEFT JOIN) and their role (`in_instructors_group`): every
         signed-in request loads its user through this manager (ModelBackend.get_user), every page's menu asks

@@ -19,8 +19,8 @@ accuracy on that service when the learner has answered at least 5 of its scenari
 
 from dataclasses import dataclass
 
-from quizzes.exams.attempts import scaled_score
 from quizzes.exams.blueprint import DOMAIN_WEIGHTS
+from quizzes.exams.scoring import scaled_score
 from quizzes.models import Domain
 
 GUESS = 0.25

@@ -210,7 +210,7 @@ class Activity:
     review_right: int
     past_days: tuple[int, datetime | None]  # the year's reviews before today: how many, the latest
     trainer: tuple[int]  # trainer answers, written once each: how many
-    exams: tuple[int, int, datetime | None]  # attempts open, attempts finished, the latest start
+    exams: tuple[int, int, int, datetime | None]  # attempts open, finished, in all (a merge adds some), latest start
 
 
 def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> Activity:
@@ -238,11 +238,12 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
             answers=one(answers, Count("*")),
             open_exams=one(attempts.in_progress(), Count("*")),
             finished_exams=one(attempts.finished(), Count("*")),
+            all_exams=one(attempts, Count("*")),
             latest_exam=one(attempts, Max("started_at")),
         )
         .values(
             "reviews", "review_answers", "review_right", "past", "latest", "answers", "open_exams",
-            "finished_exams", "latest_exam",
+            "finished_exams", "all_exams", "latest_exam",
         )
         .get()
     )  # fmt: skip
@@ -252,7 +253,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         review_right=row["review_right"],
         past_days=(row["past"], row["latest"]),
         trainer=(row["answers"],),
-        exams=(row["open_exams"], row["finished_exams"], row["latest_exam"]),
+        exams=(row["open_exams"], row["finished_exams"], row["all_exams"], row["latest_exam"]),
     )
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from quizzes.exams.models import ExamAttempt
+from quizzes.exams.models import ExamAttempt, ExamError
 
 
 class Command(BaseCommand):
@@ -13,5 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, **options) -> None:
         now = timezone.now()
-        closed = sum(attempt.submit(now) for attempt in ExamAttempt.objects.overdue(now))
+        closed = 0
+        for attempt in ExamAttempt.objects.overdue(now):
+            try:
+                closed += attempt.submit(now)
+            except ExamError as error:  # abandoned meanwhile: nothing to submit; the others still are
+                self.stderr.write(f"Attempt {attempt.pk}: {error}")
         self.stdout.write(f"Submitted {closed} overdue attempt{'s' if closed != 1 else ''}.")
