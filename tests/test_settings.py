@@ -92,7 +92,7 @@ def test_the_app_runs_on_djangos_own_backends():
         "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], "
         "settings.AUTHENTICATION_BACKENDS[-1], settings.DATABASES['default']['OPTIONS']['transaction_mode'])"
     )
-    result = manage("shell", "--no-imports", "-c", show, env={})
+    result = manage("shell", "--no-imports", "-c", show, env={"DATABASE_URL": "sqlite:////tmp/unused.sqlite3"})
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
         "django.contrib.auth.backends.ModelBackend",
