@@ -175,13 +175,13 @@ def seed_posts(learner) -> dict:
             right = [c.pk for c in showing.choices if c.correct]
             feedback = session.answer(user, session.check_answer(data, right, now), now)
             rate_pairs.append((feedback.rate_token, 3))
-        session = login_session(user)
+        session_key = login_session(user)
         if index == POST_LEARNERS:
-            count_answer = (session, answer_pairs)
-            count_rate = (session, rate_pairs)
+            count_answer = (session_key, answer_pairs)
+            count_rate = (session_key, rate_pairs)
             continue
-        answers.append(session + " " + " ".join(f"{token},{choice}" for token, choice in answer_pairs))
-        rates.append(session + " " + " ".join(f"{token},{rating}" for token, rating in rate_pairs))
+        answers.append(session_key + " " + " ".join(f"{token},{choice}" for token, choice in answer_pairs))
+        rates.append(session_key + " " + " ".join(f"{token},{rating}" for token, rating in rate_pairs))
     # One line per wrk thread, each with the sessions and tokens of POST_LEARNERS / POST_THREADS learners.
     answers = [" ".join(answers[thread::POST_THREADS]) for thread in range(POST_THREADS)]
     rates = [" ".join(rates[thread::POST_THREADS]) for thread in range(POST_THREADS)]
