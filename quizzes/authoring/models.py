@@ -10,10 +10,6 @@ class StewardshipQuerySet(models.QuerySet):
         co_authored = BankStewardship.co_authors.through.objects.filter(user=user).values("bankstewardship")
         return self.filter(models.Q(owner=user) | models.Q(pk__in=co_authored))
 
-    def hidden_from_learners(self):
-        """Drafts and archived banks: learners see only published instructor banks (and content banks)."""
-        return self.exclude(status=BankStewardship.Status.PUBLISHED)
-
 
 class BankStewardship(models.Model):
     """Who looks after an instructor's bank, and whether learners can see it.
