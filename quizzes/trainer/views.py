@@ -4,10 +4,7 @@ Every page works without JavaScript (full pages, POST then redirect); with htmx 
 and the next question swap into #round.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -22,25 +19,11 @@ from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
-from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
+from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none, learner_required
 
 
 # Who trains: the signed-in user or the browser's guest. Pages that only read never create a guest;
 # starting a round (the first thing that stores anything) does, through learner_for_write.
-def learner_required(view):
-    """Sets request.learner, or sends a visitor with no account and no guest to the login page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        learner = learner_or_none(request)
-        if learner is None:
-            return redirect_to_login(request.get_full_path())
-        request.learner = learner
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _catalogue() -> list[Service]:
     """The service palette: one small query (0.27 ms; a copy cached under the content release took 0.19 ms,
     the release's own query included, so no cache)."""

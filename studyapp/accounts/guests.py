@@ -7,11 +7,13 @@ logging into an existing account from a guest session offers to merge the guest'
 
 import secrets
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -58,6 +60,21 @@ def learner_or_none(request: HttpRequest) -> User | None:
     if not user.is_authenticated:
         return None
     return getattr(user, "_wrapped", user)
+
+
+def learner_required(view):
+    """View decorator: sets request.learner to the signed-in learner or the browser's guest; anyone else is sent
+    to log in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        learner = learner_or_none(request)
+        if learner is None:
+            return redirect_to_login(request.get_full_path())
+        request.learner = learner
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def learner_for_write(request: HttpRequest) -> User:

@@ -1,10 +1,7 @@
 """Progress dashboard, settings, and data ownership (export, delete). Thin views over dashboard/ownership."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from studyapp.accounts.guests import learner_or_none
+from studyapp.accounts.guests import learner_or_none, learner_required
 from studyapp.progress import dashboard as dashboards
 from studyapp.progress import ownership
 from studyapp.progress.forms import DeleteAccountForm, SettingsForm, time_zones
@@ -54,20 +51,6 @@ EXPLANATION = {
     "min_exam_answers": MIN_EXAM_ANSWERS,
     "min_trainer_answers": MIN_TRAINER_ANSWERS,
 }
-
-
-def learner_required(view):
-    """The signed-in learner or the browser's guest; anyone else is sent to log in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        learner = learner_or_none(request)
-        if learner is None:
-            return redirect_to_login(request.get_full_path())
-        request.learner = learner
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET
