@@ -132,15 +132,26 @@ FACT_PATTERN = re.compile(r"\{\{\s*facts\.([A-Za-z0-9_.]+)\s*\}\}")
 
 
 @cache
-def _facts_cached(path: str, mtime: float) -> dict:
-    return load_yaml_file(Path(path)) or {}
+def _facts_cached(files: tuple[tuple[str, float], ...]) -> dict:
+    facts: dict = {}
+    for name, _mtime in files:
+        path = Path(name)
+        data = load_yaml_file(path) or {}
+        if not isinstance(data, dict):
+            raise ContentError(path, "facts must be a mapping of names to values", 1)
+        for key, value in data.items():
+            if key in facts:
+                raise ContentError(path, f"fact group '{key}' is already defined in another facts file", data.line)
+            facts[key] = value
+    return facts
 
 
 def load_facts(directory: Path | None = None) -> dict:
-    path = (directory or content_dir()) / "facts.yaml"
-    if not path.exists():
-        return {}
-    return _facts_cached(str(path), path.stat().st_mtime)
+    """content/facts.yaml merged with content/facts/*.yaml (one top-level group is defined in one file)."""
+    directory = directory or content_dir()
+    paths = [directory / "facts.yaml", *sorted((directory / "facts").glob("*.yaml"))]
+    files = tuple((str(path), path.stat().st_mtime) for path in paths if path.exists())
+    return _facts_cached(files)
 
 
 def fact(facts: dict, dotted: str):

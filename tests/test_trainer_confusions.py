@@ -10,7 +10,7 @@ from bench.seeding.trainer import seed
 from quizzes.models import LearnerSettings
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, cells
-from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
+from quizzes.trainer.models import Guide, Round, RoundItem, Scenario, ScenarioMemory
 from tests.factories import TrainerAnswerFactory
 from tests.test_trainer_rounds import a_wrong_choice, answer, current, start
 
@@ -193,22 +193,38 @@ def test_the_learners_desired_retention_sets_the_next_interval(client, trainee, 
 # ---------------------------------------------------------------- the decision guide
 
 
-def test_the_decision_guide_is_public_and_starts_with_one_question(client, loaded_content):
+def test_the_guide_page_lets_the_learner_pick_a_guide(client, loaded_content):
     page = client.get("/trainer/guide/").content.decode()
+    for guide in Guide.objects.all():
+        assert f'href="/trainer/guide/{guide.slug}/"' in page and guide.title in page
+    assert 'href="/trainer/guide/compute/"' in page
+
+
+def test_an_old_guide_link_goes_on_to_the_compute_guide(client, loaded_content):
+    response = client.get("/trainer/guide/compute/?path=1.0")
+    assert response.status_code == 301 and response["Location"] == "/trainer/guide/compute/?path=1.0"
+
+
+def test_an_unknown_guide_is_a_404(client, loaded_content):
+    assert client.get("/trainer/guide/astrology/").status_code == 404
+
+
+def test_the_decision_guide_is_public_and_starts_with_one_question(client, loaded_content):
+    page = client.get("/trainer/guide/compute/").content.decode()
     assert "Question 1: What kind of workload do you need to run?" in page
     assert 'href="?path=1"' in page
 
 
 def test_the_guide_walks_to_a_service_with_the_reasoning_path_and_links(client, loaded_content):
     # Short code triggered by events -> up to 15 minutes -> fits in memory -> called as an API
-    page = client.get("/trainer/guide/?path=1.0.0.0").content.decode()
+    page = client.get("/trainer/guide/compute/?path=1.0.0.0").content.decode()
     assert "It fits: Amazon API Gateway + AWS Lambda" in page
     assert page.count("You chose:") == 4 and "How long does a single run take at most?" in page
     assert 'href="/notes/lambda/"' in page and "/trainer/?service=api-gateway&amp;service=lambda" in page
 
 
 def test_one_guide_step_swaps_in_with_htmx(client, loaded_content):
-    response = client.get("/trainer/guide/?path=1", headers={"HX-Request": "true"})
+    response = client.get("/trainer/guide/compute/?path=1", headers={"HX-Request": "true"})
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page and 'id="guide"' in page
     assert "Question 2: How long does a single run take at most?" in page
@@ -216,5 +232,5 @@ def test_one_guide_step_swaps_in_with_htmx(client, loaded_content):
 
 @pytest.mark.parametrize("path", ["9", "1.7", "x", "1.0.0.0.0"])
 def test_a_guide_path_that_is_not_in_the_tree_gets_a_400(client, loaded_content, path):
-    response = client.get(f"/trainer/guide/?path={path}")
+    response = client.get(f"/trainer/guide/compute/?path={path}")
     assert response.status_code == 400 and "start again" in response.content.decode()

@@ -1,4 +1,4 @@
-"""Loading content/scenarios and content/decision-guide.yaml: validation, highlighting, idempotency."""
+"""Loading content/scenarios and content/guides: validation, highlighting, idempotency."""
 
 import shutil
 from io import StringIO
@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import call_command
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from quizzes.models import Service
 from quizzes.trainer.loading import highlight
-from quizzes.trainer.models import GuideNode, Scenario
+from quizzes.trainer.models import Guide, GuideNode, Scenario
 from tests.factories import TrainerAnswerFactory, UserFactory
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -40,9 +41,11 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def test_the_real_content_loads_and_a_second_load_changes_nothing(content):
-    assert "115 scenarios created" in load(content)
-    assert Scenario.objects.count() == 115
-    assert GuideNode.objects.filter(is_start=True).count() == 1
+    shipped = sum(len(yaml.safe_load(path.read_text())["scenarios"]) for path in (content / "scenarios").glob("*.yaml"))
+    guides = len(list((content / "guides").glob("*.yaml")))
+    assert f"{shipped} scenarios created" in load(content)
+    assert Scenario.objects.count() == shipped >= 115
+    assert Guide.objects.count() == guides and GuideNode.objects.filter(is_start=True).count() == guides
     assert "nothing changed" in load(content)
 
 
@@ -181,8 +184,9 @@ def test_a_removed_scenario_that_learners_answered_is_deactivated_not_deleted(co
 # ---------------------------------------------------------------- the decision guide
 
 
-def test_every_path_of_the_guide_ends_at_a_service_after_three_to_six_questions(loaded_content):
-    nodes = {node.key: node for node in GuideNode.objects.all()}
+@pytest.mark.parametrize("slug", [path.stem for path in sorted((settings.BASE_DIR / "content" / "guides").glob("*.yaml"))])
+def test_every_path_of_each_guide_ends_at_a_topic_after_three_to_six_questions(loaded_content, slug):
+    nodes = {node.key: node for node in GuideNode.objects.filter(guide__slug=slug)}
     keys = set(Service.objects.values_list("key", flat=True))
     ends = []
 
@@ -199,27 +203,27 @@ def test_every_path_of_the_guide_ends_at_a_service_after_three_to_six_questions(
 
 
 def _guide(content: Path) -> tuple[Path, dict]:
-    path = content / "decision-guide.yaml"
+    path = content / "guides" / "compute.yaml"
     return path, yaml.safe_load(path.read_text())
 
 
 def test_a_dead_end_in_the_guide_stops_the_load(content):
-    path = content / "decision-guide.yaml"
+    path = content / "guides" / "compute.yaml"
     edit(path, "next: simple-scaling", "next: nowhere")
     with pytest.raises(CommandError) as error:
         load(content)
     assert "'next' names 'nowhere', which is not a node" in str(error.value)
-    assert f"decision-guide.yaml:{line_of(path, 'next: nowhere') - 3}:" in str(error.value)
+    assert f"compute.yaml:{line_of(path, 'next: nowhere') - 3}:" in str(error.value)
 
 
 def test_an_option_without_next_or_result_stops_the_load(content):
-    edit(content / "decision-guide.yaml", "      result: lightsail\n", "")
+    edit(content / "guides" / "compute.yaml", "      result: lightsail\n", "")
     with pytest.raises(CommandError, match="give either 'next'"):
         load(content)
 
 
 def test_a_loop_in_the_guide_stops_the_load(content):
-    edit(content / "decision-guide.yaml", "      result: lightsail\n", "      next: simple-experience\n")
+    edit(content / "guides" / "compute.yaml", "      result: lightsail\n", "      next: simple-experience\n")
     with pytest.raises(CommandError, match="the guide loops: simple-experience -> simple-scaling -> simple-experience"):
         load(content)
 
@@ -236,6 +240,25 @@ def test_an_unreachable_guide_node_stops_the_load(content):
 
 
 def test_a_guide_result_must_be_a_known_service(content):
-    edit(content / "decision-guide.yaml", "result: lightsail", "result: heroku")
+    edit(content / "guides" / "compute.yaml", "result: lightsail", "result: heroku")
     with pytest.raises(CommandError, match="'result' must be one or two known service keys"):
         load(content)
+
+
+def test_a_guide_whose_slug_is_not_its_file_name_stops_the_load(content):
+    edit(content / "guides" / "compute.yaml", "slug: compute", "slug: servers")
+    with pytest.raises(CommandError, match="'slug' must be the file name without .yaml"):
+        load(content)
+
+
+def test_a_guide_removed_from_content_disappears_with_its_steps(content):
+    load(content)
+    (content / "guides" / "extra.yaml").write_text(
+        (content / "guides" / "compute.yaml").read_text().replace("slug: compute", "slug: extra")
+    )
+    load(content)
+    assert Guide.objects.filter(slug="extra").exists()
+    (content / "guides" / "extra.yaml").unlink()
+    load(content)
+    assert not Guide.objects.filter(slug="extra").exists()
+    assert not GuideNode.objects.filter(guide__slug="extra").exists()

@@ -1,4 +1,4 @@
-"""Loads the topic catalogue (content/services.yaml): the first loader, every other one refers to it.
+"""Loads the topic catalogue (content/services.yaml, then content/topics/*.yaml): the first loader.
 
 The catalogue lists every topic a note, question or scenario can be about: the AWS services of the CLF-C02 exam
 guide and the concepts that are not services, each in a category.
@@ -23,8 +23,8 @@ def load_services(directory: Path) -> dict[str, int]:
     categories = _load_categories(path, data["categories"])
     created = updated = 0
     seen = []
-    for order, (key, entry) in enumerate(data["services"].items()):
-        line = getattr(data["services"], "line", None)
+    for order, (path, key, entry) in enumerate(_topic_entries(path, data, directory / "topics")):
+        line = getattr(entry, "line", None)
         if not isinstance(entry, dict):
             raise ContentError(path, f"service '{key}' must be a mapping", line)
         values = {field: require(entry, field, path).strip() for field in FIELDS}
@@ -48,6 +48,24 @@ def load_services(directory: Path) -> dict[str, int]:
     removed, _ = Service.objects.exclude(key__in=seen).delete()
     Category.objects.exclude(key__in=list(categories)).delete()
     return {"services created": created, "services updated": updated, "services removed": removed}
+
+
+def _topic_entries(path: Path, data: dict, folder: Path):
+    """Every (file, key, entry) of services.yaml, then of each topics/*.yaml file; a key defined twice stops."""
+    files = [(path, data)]
+    for extra in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        more = load_yaml_file(extra)
+        if not isinstance(more, dict) or not isinstance(more.get("services"), dict) or set(more) != {"services"}:
+            raise ContentError(extra, "expected only a top-level mapping 'services:' keyed by topic key", 1)
+        files.append((extra, more))
+    defined: dict[str, Path] = {}
+    for source, content in files:
+        for key, entry in content["services"].items():
+            if key in defined:
+                line = getattr(entry, "line", None)
+                raise ContentError(source, f"topic '{key}' is already defined in {defined[key].name}", line)
+            defined[key] = source
+            yield source, key, entry
 
 
 def _load_categories(path: Path, entries: dict) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from quizzes.trainer.models import GuideNode
+from quizzes.trainer.models import Guide, GuideNode
 from quizzes.trainer.rounds import BadInput
 
 MAX_STEPS = 12
@@ -46,9 +46,9 @@ class Walk:
         return self.steps[-2].path if len(self.steps) > 1 else ""
 
 
-def walk(path: str) -> Walk:
-    """Follow the option numbers from the start node; BadInput for a path that is not in the tree."""
-    nodes = {node.key: node for node in GuideNode.objects.all()}
+def walk(guide: Guide, path: str) -> Walk:
+    """Follow the option numbers from the guide's start node; BadInput for a path that is not in the tree."""
+    nodes = {node.key: node for node in guide.nodes.all()}
     current = next((node for node in nodes.values() if node.is_start), None)
     if current is None:
         raise BadInput("The decision guide is not loaded yet.")

@@ -1,4 +1,4 @@
-"""Loads content/scenarios/*.yaml and content/decision-guide.yaml (formats in content/README.md).
+"""Loads content/scenarios/*.yaml and content/guides/*.yaml (formats in content/README.md).
 
 Everything is validated before anything is written, so a bad file stops `load_content` with its name,
 line and reason. Scenarios are matched by id: a second load changes nothing, an edited one is updated,
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizzes.models import Service
-from quizzes.trainer.models import GuideNode, Scenario
+from quizzes.trainer.models import Guide, GuideNode, Scenario
 from quizzes.trainer.scenarios import MIN_WHY_NOTS, check_scenario, highlight, rendered
 from studyapp.content import ContentError, load_yaml_file, require
 from studyapp.rendering import render_markdown
@@ -29,8 +29,8 @@ def load_trainer(directory: Path) -> dict[str, int]:
     services = dict(Service.objects.values_list("key", "core"))
     authored = set(Scenario.objects.authored().values_list("external_id", flat=True))
     scenarios = _read_scenarios(directory / "scenarios", services, authored)
-    nodes = _read_guide(directory / "decision-guide.yaml", services)
-    return {**_save_scenarios(scenarios), **_save_guide(nodes)}
+    guides = _read_guides(directory / "guides", services)
+    return {**_save_scenarios(scenarios), **_save_guides(guides)}
 
 
 # ---------------------------------------------------------------- scenarios
@@ -176,16 +176,35 @@ def _save_scenarios(entries: list[ScenarioEntry]) -> dict[str, int]:
     }
 
 
-# ---------------------------------------------------------------- decision guide
+# ---------------------------------------------------------------- decision guides
 
 
-def _read_guide(path: Path, services: dict[str, bool]) -> list[dict]:
+@dataclass
+class GuideEntry:
+    values: dict  # Guide fields
+    nodes: list[dict]  # GuideNode fields
+
+
+def _read_guides(folder: Path, services: dict[str, bool]) -> list[GuideEntry]:
+    paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not paths:
+        raise ContentError(folder, "no decision guide found (content/guides/*.yaml)")
+    guides = [_read_guide(path, services) for path in paths]
+    guides.sort(key=lambda guide: (guide.values["slug"] != "compute", guide.values["title"]))
+    for order, guide in enumerate(guides):
+        guide.values["order"] = order
+    return guides
+
+
+def _read_guide(path: Path, services: dict[str, bool]) -> GuideEntry:
     """Validate the tree: every option leads on or ends at known services; no dead ends, cycles or orphans."""
-    if not path.exists():
-        raise ContentError(path, "the decision guide file is missing")
     data = load_yaml_file(path)
     if not isinstance(data, dict):
-        raise ContentError(path, "expected a mapping with 'start:' and 'nodes:'", 1)
+        raise ContentError(path, "expected a mapping with 'slug:', 'title:', 'summary:', 'start:' and 'nodes:'", 1)
+    slug = require(data, "slug", path)
+    if not SLUG.match(slug) or slug != path.stem:
+        raise ContentError(path, f"'slug' must be the file name without .yaml ('{path.stem}'), not '{slug}'", data.line)
+    values = {"slug": slug, "title": require(data, "title", path).strip(), "summary": require(data, "summary", path)}
     start = require(data, "start", path)
     nodes = require(data, "nodes", path, dict)
     if start not in nodes:
@@ -252,7 +271,7 @@ def _read_guide(path: Path, services: dict[str, bool]) -> list[dict]:
     _check_paths(rows, start, path)
     for row in rows:
         row.pop("line")
-    return rows
+    return GuideEntry(values, rows)
 
 
 def _check_paths(rows: list[dict], start: str, path: Path) -> None:
@@ -283,16 +302,21 @@ def _check_paths(rows: list[dict], start: str, path: Path) -> None:
         )
 
 
-def _save_guide(rows: list[dict]) -> dict[str, int]:
-    existing = {node.key: node for node in GuideNode.objects.all()}
-    changed = 0
-    for row in rows:
-        node = existing.get(row["key"])
-        if node is None:
-            GuideNode.objects.create(**row)
-            changed += 1
-        elif any(getattr(node, name) != value for name, value in row.items()):
-            GuideNode.objects.filter(pk=node.pk).update(**row)
-            changed += 1
-    removed, _ = GuideNode.objects.exclude(key__in=[row["key"] for row in rows]).delete()
+def _save_guides(guides: list[GuideEntry]) -> dict[str, int]:
+    changed = removed = 0
+    for entry in guides:
+        guide, created = Guide.objects.get_or_create(slug=entry.values["slug"], defaults=entry.values)
+        if not created and any(getattr(guide, name) != value for name, value in entry.values.items()):
+            Guide.objects.filter(pk=guide.pk).update(**entry.values)
+        existing = {node.key: node for node in guide.nodes.all()}
+        for row in entry.nodes:
+            node = existing.get(row["key"])
+            if node is None:
+                GuideNode.objects.create(guide=guide, **row)
+                changed += 1
+            elif any(getattr(node, name) != value for name, value in row.items()):
+                GuideNode.objects.filter(pk=node.pk).update(**row)
+                changed += 1
+        removed += guide.nodes.exclude(key__in=[row["key"] for row in entry.nodes]).delete()[0]
+    removed += Guide.objects.exclude(slug__in=[entry.values["slug"] for entry in guides]).delete()[0]
     return {"guide steps changed": changed, "guide steps removed": removed}

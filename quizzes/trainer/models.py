@@ -94,10 +94,26 @@ class Scenario(models.Model):
         return self.external_id
 
 
-class GuideNode(models.Model):
-    """One question of the "which compute service?" decision guide (content/decision-guide.yaml)."""
+class Guide(models.Model):
+    """A decision guide ("which security service?"), one per file content/guides/<slug>.yaml."""
 
-    key = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class GuideNode(models.Model):
+    """One question of a decision guide."""
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="nodes")
+    key = models.SlugField(max_length=80)
     question = models.TextField()
     help_html = models.TextField(blank=True)
     # [{"label", "reason_html", "next": node key or None, "result": [service keys] or None}]
@@ -107,9 +123,10 @@ class GuideNode(models.Model):
 
     class Meta:
         ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["guide", "key"], name="guidenode_unique_guide_key")]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.guide_id}/{self.key}"
 
 
 class ScenarioMemory(MemoryState):

@@ -10,5 +10,6 @@ urlpatterns = [
     path("rounds/<int:round_id>/answer/", views.answer, name="answer"),
     path("rounds/<int:round_id>/<int:position>/", views.feedback, name="feedback"),
     path("confusions/", views.confusions, name="confusions"),
-    path("guide/", views.guide, name="guide"),
+    path("guide/", views.guides, name="guides"),
+    path("guide/<slug:slug>/", views.guide, name="guide"),
 ]

@@ -7,7 +7,7 @@ and the next question swap into #round.
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -18,7 +18,7 @@ from quizzes.models import Service
 from quizzes.trainer import guide as decision_guide
 from quizzes.trainer import rounds
 from quizzes.trainer.confusions import History, build_matrix
-from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
+from quizzes.trainer.models import Guide, Round, RoundItem, ScenarioMemory
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none, learner_required
 
 
@@ -224,16 +224,26 @@ def confusions(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def guides(request: HttpRequest) -> HttpResponse:
+    """The decision guides to pick from; an old link with ?path= goes on to the compute guide."""
+    if "path" in request.GET:
+        url = reverse("trainer:guide", args=["compute"])
+        return redirect(f"{url}?{request.GET.urlencode()}", permanent=True)
+    return render(request, "trainer/guides.html", {"guides": Guide.objects.all()})
+
+
+@require_GET
 @vary_on_headers("HX-Request")
-def guide(request: HttpRequest) -> HttpResponse:
-    """The public decision guide, one question at a time; the path is in the URL, so every step is a link."""
+def guide(request: HttpRequest, slug: str) -> HttpResponse:
+    """One decision guide, one question at a time; the path is in the URL, so every step is a link."""
+    guide = get_object_or_404(Guide, slug=slug)
     try:
-        walk = decision_guide.walk(request.GET.get("path", ""))
+        walk = decision_guide.walk(guide, request.GET.get("path", ""))
     except rounds.BadInput as error:
         raise BadRequest(str(error)) from None
     result = list(Service.objects.filter(key__in=walk.result)) if walk.result else []
     result.sort(key=lambda service: walk.result.index(service.key))
-    context = {"walk": walk, "result": result}
+    context = {"guide": guide, "walk": walk, "result": result}
     if walk.result:
         context["drill_query"] = "&".join(f"service={service.key}" for service in result)
     return render(request, "trainer/guide.html#guide" if request.htmx else "trainer/guide.html", context)

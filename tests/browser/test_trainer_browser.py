@@ -87,6 +87,8 @@ def test_the_decision_guide_one_step_at_a_time(page, live_server, assert_accessi
     page = context.new_page()
     page.goto(live_server.url + "/trainer/guide/")
     assert_accessible(page)
+    page.get_by_role("link", name="Which compute service?").click()
+    assert_accessible(page)
     page.get_by_role("link", name="An application that is, or will be, packaged in containers").click()
     expect(
         page.get_by_role("heading", name="Question 2: Is the application already built into a container image?")
