@@ -38,12 +38,16 @@ class ContentError(Exception):
         return f"{where}: {self.reason}"
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's C parser when PyYAML was built with it (the wheels are): parsing the content is most of a load.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):
     """SafeLoader that records the line of every mapping, so errors can point at it."""
 
 
 def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping = _SafeLoader.construct_mapping(loader, node, deep=deep)
     return LineDict(mapping, line=node.start_mark.line + 1)
 
 

@@ -1,18 +1,34 @@
 import sys
 
 from django.db import InterfaceError, OperationalError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from quizzes.exams.blueprint import DOMAIN_WEIGHTS
+from quizzes.models import Domain, Question
 from studyapp.middleware import DatabaseUnavailableMiddleware
-from studyapp.notes.models import ContentRelease
+from studyapp.notes.models import ContentRelease, Note
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The whole exam at a glance: its four domains, with what the app has to read and answer in each."""
+    notes = dict(Note.objects.order_by().values_list("domain").annotate(count=Count("id")))
+    questions = dict(Question.objects.active().order_by().values_list("domain").annotate(count=Count("id")))
+    domains = [
+        {
+            "key": key,
+            "label": label,
+            "weight": DOMAIN_WEIGHTS[key],
+            "notes": notes.get(key, 0),
+            "questions": questions.get(key, 0),
+        }
+        for key, label in Domain.choices
+    ]
+    return render(request, "home.html", {"domains": domains})
 
 
 @require_GET

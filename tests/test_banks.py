@@ -64,13 +64,16 @@ def test_the_content_banks_load_with_at_least_150_questions_and_30_percent_multi
     assert Bank.objects.get(slug="clf-c02-compute").questions.count() >= 150
 
 
-def test_domains_1_2_and_4_have_enough_questions_for_ten_full_simulations(loaded):
-    """A full simulation draws 65 questions by the exam's weights (24 %, 30 %, 12 %): ten of them without a repeat
-    need about 156, 195 and 78 questions in these domains."""
+def test_every_domain_has_enough_questions_for_ten_full_simulations(loaded):
+    """A full simulation draws 65 questions by the exam's weights (24 %, 30 %, 34 %, 12 %): ten of them without a
+    repeat need about 156, 195, 221 and 78 questions in the four domains."""
     counts = dict(Question.objects.active().values_list("domain").annotate(n=Count("pk")).order_by())
     assert counts["cloud-concepts"] >= 170
     assert counts["security-compliance"] >= 210
     assert counts["billing-pricing"] >= 85
+    assert counts["cloud-technology"] >= 240  # part 2: domain 3 beyond compute, the compute chapter included
+    assert sum(counts.values()) >= 700
+    assert not Question.objects.active().filter(bank__source=Bank.Source.CONTENT, type="truefalse").exists()
     new_banks = Question.objects.active().filter(
         bank__slug__in=["clf-c02-cloud-concepts", "clf-c02-security", "clf-c02-billing"]
     )
@@ -240,10 +243,9 @@ def test_two_files_may_not_reuse_a_question_id_in_one_bank(content, loaded):
         call_command("load_content", dir=str(content), verbosity=0)
 
 
-def test_in_the_new_banks_the_right_option_is_rarely_the_longest(loaded):
+def test_in_the_shipped_banks_the_right_option_is_rarely_the_longest(loaded):
     """A test-wise learner picks the longest option: in at most 35 % of single-answer questions may it be right."""
-    new_slugs = ["clf-c02-cloud-concepts", "clf-c02-security", "clf-c02-billing"]
-    singles = Question.objects.filter(bank__slug__in=new_slugs, type="single").prefetch_related("choices")
+    singles = Question.objects.filter(bank__source=Bank.Source.CONTENT, type="single").prefetch_related("choices")
     longest_right = 0
     for question in singles:
         choices = list(question.choices.all())
@@ -251,3 +253,88 @@ def test_in_the_new_banks_the_right_option_is_rarely_the_longest(loaded):
         longest_right += any(choice.correct and len(choice.text) == longest for choice in choices)
     assert singles.count() > 200
     assert longest_right / singles.count() <= 0.35
+
+
+# ---------------------------------------------------------------- item craft of the shipped banks
+
+
+def _single(number: int, *, right: str, wrong: tuple[str, str, str]) -> str:
+    options = [(right, "true")] + [(text, "false") for text in wrong]
+    choices = "".join(
+        f"      - text: {text}\n        correct: {flag}\n        why: Because.\n" for text, flag in options
+    )
+    return (
+        f"  - id: craft-single-{number}\n    type: single\n    stem: Which limit applies to question {number}?\n"
+        f"    choices:\n{choices}    explanation: See the note.\n    services: [lambda]\n"
+        "    domain: cloud-technology\n    difficulty: 1\n    note: lambda-configuration#timeout\n"
+    )
+
+
+def _multiple(number: int, correct: int = 2) -> str:
+    texts = ["900 seconds", "10,240 MB", "6 MB", "1,000", "15 seconds", "3 hours"]
+    words = {2: "TWO", 3: "THREE", 4: "FOUR"}
+    choices = "".join(
+        f"      - text: {text}\n        correct: {'true' if i < correct else 'false'}\n        why: Because.\n"
+        for i, text in enumerate(texts)
+    )
+    return (
+        f"  - id: craft-multiple-{number}\n    type: multiple\n"
+        f"    stem: Which are Lambda limits? (Select {words[correct]}.)\n"
+        f"    choices:\n{choices}    explanation: See the note.\n    services: [lambda]\n"
+        "    domain: cloud-technology\n    difficulty: 2\n    note: lambda-configuration#timeout\n"
+    )
+
+
+def _craft_bank(content: Path, questions: list[str]) -> Path:
+    path = content / "banks" / "zz-craft.yaml"
+    path.write_text("bank:\n  slug: craft\n  title: Craft\n  description: Test.\nquestions:\n" + "".join(questions))
+    return path
+
+
+def test_a_shipped_true_false_question_stops_the_load(content):
+    true_false = (
+        "  - id: craft-tf\n    type: truefalse\n    stem: Lambda runs for 15 minutes at most.\n    choices:\n"
+        '      - text: "True"\n        correct: true\n        why: Yes.\n'
+        '      - text: "False"\n        correct: false\n        why: No.\n'
+        "    explanation: See.\n    services: [lambda]\n    domain: cloud-technology\n    difficulty: 1\n"
+        "    note: lambda-configuration#timeout\n"
+    )
+    path = _craft_bank(content, [_multiple(1), _multiple(2), true_false])
+    with pytest.raises(CommandError) as error:
+        call_command("load_content", dir=str(content), verbosity=0)
+    line = path.read_text().splitlines().index("  - id: craft-tf") + 1
+    assert f"zz-craft.yaml:{line}: question 'craft-tf': the real exam has no true/false" in str(error.value)
+    assert "Nothing was loaded" in str(error.value)
+
+
+def test_a_shipped_multiple_response_question_has_two_or_three_right_options(content):
+    _craft_bank(content, [_multiple(1), _multiple(2, correct=4)])
+    with pytest.raises(
+        CommandError, match="question 'craft-multiple-2': a multiple-response question has two or three"
+    ):
+        call_command("load_content", dir=str(content), verbosity=0)
+
+
+def test_a_shipped_bank_with_too_few_multiple_response_questions_stops_the_load(content):
+    wrong = ("five whole minutes", "one hour or more", "twenty-four hours")
+    _craft_bank(content, [_single(n, right="15 minutes", wrong=wrong) for n in range(4)])
+    with pytest.raises(CommandError, match="bank 'craft': 0 % of its questions are multiple response"):
+        call_command("load_content", dir=str(content), verbosity=0)
+
+
+def test_a_shipped_bank_where_the_longest_option_is_usually_right_stops_the_load(content):
+    right = "15 minutes, set with the function timeout"
+    questions = [_multiple(1), _multiple(2)] + [
+        _single(n, right=right, wrong=("5 min", "1 h", "3 s")) for n in range(3)
+    ]
+    _craft_bank(content, questions)
+    with pytest.raises(CommandError, match="bank 'craft': the right option is the longest in 100 % of single-answer"):
+        call_command("load_content", dir=str(content), verbosity=0)
+
+
+def test_a_shipped_bank_within_the_item_craft_rules_loads(content):
+    wrong = ("five whole minutes", "one hour or more", "twenty-four hours")
+    questions = [_multiple(1), _multiple(2)] + [_single(n, right="15 minutes", wrong=wrong) for n in range(3)]
+    _craft_bank(content, questions)
+    call_command("load_content", dir=str(content), verbosity=0)
+    assert Question.objects.filter(bank__slug="craft").count() == 5

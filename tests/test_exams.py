@@ -552,3 +552,30 @@ def test_a_65_question_results_page_takes_at_most_ten_queries(
     client.post(f"/exam/{attempt.pk}/submit", {"seq": attempt.seq, "confirm": "yes"})
     with django_assert_max_num_queries(10):
         assert client.get(f"/exam/{attempt.pk}/results/").status_code == 200
+
+
+def test_a_full_simulation_of_the_shipped_banks_mixes_the_four_domains_by_their_weights(
+    client, learner, loaded_content
+):
+    client.force_login(learner)
+    attempt = start(client, preset="full")
+    items = list(attempt.questions.select_related("question"))
+    by_domain: dict[str, int] = {}
+    topics: dict[str, set[str]] = {}
+    for item in items:
+        domain = item.snapshot["domain"]
+        by_domain[domain] = by_domain.get(domain, 0) + 1
+        topics.setdefault(domain, set()).add(item.question.services.first().key)
+    assert by_domain == {
+        "cloud-concepts": 16,
+        "security-compliance": 19,
+        "cloud-technology": 22,
+        "billing-pricing": 8,
+    }
+    assert all(len(topics[domain]) >= min(n, 6) for domain, n in by_domain.items())  # topics rotate
+
+
+def test_the_shipped_banks_hold_ten_full_simulations_without_repeating_a_question(loaded_content):
+    available = {d: Question.objects.active().filter(domain=d).count() for d in blueprint.DOMAIN_WEIGHTS}
+    for domain, per_exam in blueprint.domain_targets(65, available).items():
+        assert available[domain] >= 10 * per_exam, domain

@@ -3,17 +3,24 @@ from decimal import Decimal
 import pytest
 
 from studyapp.notes.calculator import lambda_cost
+from studyapp.notes.models import TASK_STATEMENTS, Note
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 
 
-def test_the_index_groups_every_note_by_theme(client, loaded_content):
+def test_the_index_groups_every_note_by_domain_and_task_statement(client, loaded_content):
     body = client.get("/notes/").content.decode()
-    for theme in ["Containers", "Serverless", "Batch and simple compute", "Review"]:
-        assert f">{theme}</h2>" in body
-    assert body.index("Docker and containers") < body.index("AWS Lambda") < body.index("Amazon Lightsail")
-    assert "Fargate" in body  # service chips
+    for label in Note.Domain.labels:
+        assert f">{label}</h2>" in body
+    for number, text in TASK_STATEMENTS.items():
+        assert f'<span class="task-number">{number}</span> {text}</h3>' in body
+    assert body.index("1.1</span>") < body.index("2.1</span>") < body.index("3.3</span>") < body.index("4.1</span>")
+    compute = body[body.index("3.3</span>") : body.index("3.4</span>")]
+    assert compute.index("Docker and containers") < compute.index("AWS Lambda") < compute.index("Amazon Lightsail")
+    assert "Fargate" in compute  # topic chips
+    for note in Note.objects.all():
+        assert f'href="{note.get_absolute_url()}"' in body
 
 
 def test_a_note_shows_its_contents_services_and_neighbours(client, loaded_content):

@@ -118,6 +118,21 @@ def test_facts_are_written_once_and_substituted(content):
         ("ecs.md", lambda t: t + "\nSee [x](/notes/fargate/#no-such-heading).\n", "no such heading"),
         ("ecs.md", lambda t: t.replace("services: [", "services: [quantum, ", 1), "unknown service key(s) quantum"),
         ("ecs.md", lambda t: t.replace("domain: cloud-technology", "domain: vibes", 1), "domain 'vibes'"),
+        (
+            "ecs.md",
+            lambda t: t.replace("3.3 Identify AWS compute services", "3.9 Identify AWS quantum services", 1),
+            "ecs.md:2: task_statement '3.9 Identify AWS quantum services' is not a task statement",
+        ),
+        (
+            "ecs.md",
+            lambda t: re.sub(r"^summary: .*$", "summary: " + "x" * 301, t, count=1, flags=re.MULTILINE),
+            "ecs.md:2: 'summary' is 301 characters long; at most 300 fit",
+        ),
+        (
+            "ecs.md",
+            lambda t: t.replace("domain: cloud-technology", "domain: billing-pricing", 1),
+            "task statement 3.3 belongs to domain 3, not 'billing-pricing'",
+        ),
     ],
 )
 def test_a_malformed_note_stops_the_load_with_file_line_and_reason_and_changes_nothing(content, file, change, message):

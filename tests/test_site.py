@@ -3,6 +3,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from quizzes.models import Question
+
 pytestmark = pytest.mark.django_db
 
 
@@ -82,5 +84,20 @@ def test_instructors_see_the_author_entry_in_the_navigation(client, instructor, 
 
 def test_the_home_page_takes_a_bounded_number_of_queries(client, learner, django_assert_max_num_queries):
     client.force_login(learner)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # session, user, notes and questions per domain
         client.get(reverse("home"))
+
+
+def test_the_home_page_presents_the_four_domains_with_their_weights_and_content(client, loaded_content):
+    body = client.get("/").content.decode()
+    for label, weight in [
+        ("Cloud Concepts", 24),
+        ("Security and Compliance", 30),
+        ("Cloud Technology and Services", 34),
+        ("Billing, Pricing and Support", 12),
+    ]:
+        assert f">{label}</a></h3>" in body
+        assert f"<strong>{weight} %</strong>" in body
+    technology = Question.objects.active().filter(domain="cloud-technology").count()
+    assert technology > 100 and f"{technology} practice questions" in body
+    assert 'href="/notes/#security-compliance"' in body

@@ -144,7 +144,8 @@ def test_practice_rounds_favour_the_pairs_a_learner_confuses(trainee):
         history_of(trainee, [(scenario.external_id, "fargate")] * 3, now=last_week)
     # Answered since: right answers elsewhere, so the ECS scenarios are not among the recently seen.
     history_of(trainee, [(s.external_id, s.answer_key) for s in Scenario.objects.filter(answer_key="lambda")] * 2)
-    focus = rounds.Focus()
+    # The compute chapter's services: among the whole catalogue's scenarios, ten rounds would draw too few ECS ones.
+    focus = rounds.Focus(services=["docker", "ecs", "fargate", "ecr", "eks", "lambda", "batch", "lightsail", "ec2"])
     served = {"with": 0, "without": 0}
     for seed_value in range(10):
         rng = random.Random(seed_value)
@@ -201,7 +202,7 @@ def test_the_guide_page_lets_the_learner_pick_a_guide(client, loaded_content):
 
 
 def test_an_old_guide_link_goes_on_to_the_compute_guide(client, loaded_content):
-    response = client.get("/trainer/guide/compute/?path=1.0")
+    response = client.get("/trainer/guide/?path=1.0")
     assert response.status_code == 301 and response["Location"] == "/trainer/guide/compute/?path=1.0"
 
 
@@ -234,3 +235,17 @@ def test_one_guide_step_swaps_in_with_htmx(client, loaded_content):
 def test_a_guide_path_that_is_not_in_the_tree_gets_a_400(client, loaded_content, path):
     response = client.get(f"/trainer/guide/compute/?path={path}")
     assert response.status_code == 400 and "start again" in response.content.decode()
+
+
+def test_the_matrix_shows_one_family_at_a_time_with_a_choice_of_families(client, trainee):
+    ecs = ecs_scenario().external_id
+    lambda_ = Scenario.objects.filter(answer_key="lambda").order_by("pk").first().external_id
+    history_of(trainee, [(ecs, "fargate"), (ecs, "fargate"), (lambda_, "batch")])
+    page = client.get("/trainer/confusions/").content.decode()
+    assert 'href="?category=containers" aria-current="page"' in page  # the family of the top confusion
+    assert 'href="?category=serverless"' in page
+    assert '<th scope="row">Amazon ECS</th>' in page and '<th scope="row">AWS Lambda</th>' not in page
+    serverless = client.get("/trainer/confusions/?category=serverless").content.decode()
+    assert ": Serverless</h2>" in serverless
+    assert '<th scope="row">AWS Lambda</th>' in serverless and '<th scope="row">Amazon ECS</th>' not in serverless
+    assert client.get("/trainer/confusions/?category=astrology").status_code == 400

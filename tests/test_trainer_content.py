@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import call_command
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from quizzes.models import Service
@@ -184,7 +184,9 @@ def test_a_removed_scenario_that_learners_answered_is_deactivated_not_deleted(co
 # ---------------------------------------------------------------- the decision guide
 
 
-@pytest.mark.parametrize("slug", [path.stem for path in sorted((settings.BASE_DIR / "content" / "guides").glob("*.yaml"))])
+@pytest.mark.parametrize(
+    "slug", [path.stem for path in sorted((settings.BASE_DIR / "content" / "guides").glob("*.yaml"))]
+)
 def test_every_path_of_each_guide_ends_at_a_topic_after_three_to_six_questions(loaded_content, slug):
     nodes = {node.key: node for node in GuideNode.objects.filter(guide__slug=slug)}
     keys = set(Service.objects.values_list("key", flat=True))
@@ -262,3 +264,40 @@ def test_a_guide_removed_from_content_disappears_with_its_steps(content):
     load(content)
     assert not Guide.objects.filter(slug="extra").exists()
     assert not GuideNode.objects.filter(guide__slug="extra").exists()
+
+
+# ---------------------------------------------------------------- the whole catalogue (issue: part 2)
+
+# The families whose neighbours the exam keeps confusing: every member is the answer of at least six scenarios.
+CONFUSABLE_FAMILIES = {
+    "storage": ["s3", "ebs", "efs", "fsx", "storage-gateway"],
+    "databases": ["rds", "aurora", "dynamodb", "elasticache", "redshift"],
+    "edge": ["cloudfront", "global-accelerator", "route-53"],
+    "connectivity": ["vpc", "direct-connect", "site-to-site-vpn", "transit-gateway"],
+    "integration": ["sqs", "sns", "eventbridge", "step-functions"],
+    "analytics": ["athena", "glue", "emr", "kinesis", "quicksight"],
+    "ai-ml": ["sagemaker", "bedrock", "rekognition", "comprehend", "lex", "polly", "textract", "kendra", "amazon-q"],
+}
+
+
+def test_the_trainer_covers_the_whole_catalogue_with_400_scenarios(loaded_content):
+    scenarios = list(Scenario.objects.from_content())
+    assert len(scenarios) >= 400
+    answers: dict[str, int] = {}
+    for scenario in scenarios:
+        for key in scenario.answer:
+            answers[key] = answers.get(key, 0) + 1
+    assert len(answers) >= 60
+    for family, keys in CONFUSABLE_FAMILIES.items():
+        thin = {key: answers.get(key, 0) for key in keys if answers.get(key, 0) < 6}
+        assert not thin, f"{family}: {thin}"
+
+
+def test_every_scenario_offers_its_answer_and_its_why_nots_in_a_short_palette(loaded_content):
+    from quizzes.trainer.rounds import PALETTE_SIZE, candidates, palette
+
+    catalogue = palette()
+    for scenario in Scenario.objects.from_content():
+        offered = [service.key for service in candidates(scenario, catalogue)]
+        assert set(scenario.answer) | set(scenario.why_not_md) <= set(offered), scenario.external_id
+        assert len(offered) <= max(PALETTE_SIZE, len(scenario.answer) + len(scenario.why_not_md))

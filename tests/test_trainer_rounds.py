@@ -365,3 +365,58 @@ def test_two_requests_that_read_the_same_token_record_it_once(client, trainee):
     stored = RoundItem.objects.get(token=token)
     assert (stored.chosen, stored.correct) == (right, True)
     assert ScenarioMemory.objects.get(pk=stored.memory_id).last_review is not None
+
+
+# ---------------------------------------------------------------- families: palette, category rounds
+
+
+PALETTE_TILE = re.compile(r'name="service" value="([a-z0-9-]+)"')
+
+
+def test_each_question_offers_only_its_plausible_candidates(client, trainee):
+    from quizzes.trainer.rounds import PALETTE_SIZE
+
+    round_ = start(client)
+    for _ in range(3):
+        item = current(client, round_)
+        page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+        offered = PALETTE_TILE.findall(page)
+        assert set(item.scenario.answer) <= set(offered)
+        assert set(item.scenario.why_not_md) <= set(offered)
+        assert len(offered) <= max(PALETTE_SIZE, len(item.scenario.answer) + len(item.scenario.why_not_md))
+        assert offered == PALETTE_TILE.findall(client.get(f"/trainer/rounds/{round_.pk}/").content.decode())
+        assert answer(client, round_, item, item.scenario.answer).status_code == 303
+
+
+def test_a_service_the_question_did_not_offer_gets_a_400(client, trainee):
+    round_ = start(client)
+    item = current(client, round_)
+    page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+    from quizzes.models import Service
+
+    not_offered = Service.objects.filter(in_palette=True).exclude(key__in=PALETTE_TILE.findall(page)).first()
+    response = answer(client, round_, item, [not_offered.key])
+    assert response.status_code == 400 and "Choose from the services shown" in response.content.decode()
+    item.refresh_from_db()
+    assert item.answered_at is None
+
+
+def test_a_round_for_one_category_serves_only_that_familys_scenarios(client, trainee):
+    from quizzes.models import Service
+
+    members = set(Service.objects.filter(category__key="containers", in_palette=True).values_list("key", flat=True))
+    page = client.get("/trainer/").content.decode()
+    assert '<option value="category:containers"' in page and "<optgroup" in page
+    round_ = start(client, scope="category:containers")
+    assert round_.category == "containers" and round_.focus == []
+    items = list(round_.items.select_related("scenario"))
+    assert items and all(set(item.scenario.answer) & members for item in items)
+    assert "the Containers category" in client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+
+
+def test_an_unknown_category_or_scope_gets_a_400(client, trainee):
+    assert client.get("/trainer/?category=astrology").status_code == 400
+    assert client.post("/trainer/rounds/", {"kind": "practice", "scope": "category:astrology"}).status_code == 400
+    assert client.post("/trainer/rounds/", {"kind": "practice", "scope": "everything"}).status_code == 400
+    both = {"kind": "practice", "category": "containers", "service": "ecs"}
+    assert client.post("/trainer/rounds/", both).status_code == 400

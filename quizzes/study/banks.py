@@ -412,6 +412,55 @@ def _save_questions(bank: Bank, changed: list, services: dict[str, int]) -> None
     QuestionRevision.objects.bulk_create(revisions, batch_size=500)
 
 
+# Item craft of the shipped banks (instructors' imports keep Moodle's freedom): CLF-C02 asks one of four, or two or
+# three of five or more, never true/false; a test-wise learner who picks the longest option must gain nothing.
+MIN_MULTIPLE_SHARE = 0.30
+MAX_LONGEST_RIGHT_SHARE = 0.35
+
+
+def longest_is_right(question: QuestionData) -> bool:
+    longest = max(len(choice.text) for choice in question.choices)
+    return any(choice.correct and len(choice.text) == longest for choice in question.choices)
+
+
+def check_item_craft(bank: BankFile, files: dict[str, Path]) -> None:
+    """Refuse a shipped bank whose questions break the exam's item craft (file:line: reason); `files` maps each
+    question id to the file it comes from (a bank may span several)."""
+    for question in bank.questions:
+        where = f"question '{question.external_id}'"
+        if question.type == Question.Type.TRUEFALSE:
+            raise ContentError(
+                files[question.external_id],
+                f"{where}: the real exam has no true/false; write it as single or multiple",
+                question.line,
+            )
+        correct = sum(choice.correct for choice in question.choices)
+        if question.type == Question.Type.MULTIPLE and not 2 <= correct <= 3:
+            raise ContentError(
+                files[question.external_id],
+                f"{where}: a multiple-response question has two or three correct options",
+                question.line,
+            )
+    singles = [q for q in bank.questions if q.type == Question.Type.SINGLE]
+    multiples = len(bank.questions) - len(singles)
+    if bank.questions and multiples / len(bank.questions) < MIN_MULTIPLE_SHARE:
+        share = round(100 * multiples / len(bank.questions))
+        raise ContentError(
+            bank.path,
+            f"bank '{bank.slug}': {share} % of its questions are multiple response (at least "
+            f"{MIN_MULTIPLE_SHARE:.0%} are, as in the exam)",
+        )
+    longest = [q for q in singles if longest_is_right(q)]
+    if singles and len(longest) / len(singles) > MAX_LONGEST_RIGHT_SHARE:
+        share = round(100 * len(longest) / len(singles))
+        raise ContentError(
+            files[longest[-1].external_id],
+            f"bank '{bank.slug}': the right option is the longest in {share} % of single-answer questions (at most "
+            f"{MAX_LONGEST_RIGHT_SHARE:.0%}; the last one is '{longest[-1].external_id}')",
+            longest[-1].line,
+        )
+
+
 def load_banks(directory: Path) -> dict[str, int]:
     """CONTENT_LOADERS entry: validate every content/banks/*.yaml, then write each bank (files may share one)."""
     refs = references(directory)
@@ -440,6 +489,9 @@ def load_banks(directory: Path) -> dict[str, int]:
                     question.line,
                 )
             first.questions.append(question)
+    files = {(parsed.slug, q.external_id): parsed.path for parsed in files for q in parsed.questions}
+    for bank in banks.values():
+        check_item_craft(bank, {external_id: path for (slug, external_id), path in files.items() if slug == bank.slug})
     counts: dict[str, int] = {}
     for bank in banks.values():
         for key, value in write_bank(bank.slug, bank.title, bank.description, bank.questions).items():

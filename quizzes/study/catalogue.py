@@ -23,19 +23,23 @@ def load_services(directory: Path) -> dict[str, int]:
     categories = _load_categories(path, data["categories"])
     created = updated = 0
     seen = []
-    for order, (path, key, entry) in enumerate(_topic_entries(path, data, directory / "topics")):
+    for order, (source, key, entry) in enumerate(_topic_entries(path, data, directory / "topics")):
         line = getattr(entry, "line", None)
         if not isinstance(entry, dict):
-            raise ContentError(path, f"service '{key}' must be a mapping", line)
-        values = {field: require(entry, field, path).strip() for field in FIELDS}
+            raise ContentError(source, f"service '{key}' must be a mapping", line)
+        values = {field: require(entry, field, source).strip() for field in FIELDS}
+        for field, text in (("key", key), ("name", values["name"]), ("short", values["short"])):
+            limit = Service._meta.get_field(field).max_length
+            if len(str(text)) > limit:
+                raise ContentError(source, f"topic '{key}': '{field}' is longer than {limit} characters", line)
         values.update({field: str(entry.get(field) or "").strip() for field in OPTIONAL_FIELDS})
-        values["note_slug"] = require(entry, "note", path)
+        values["note_slug"] = require(entry, "note", source)
         values["core"] = bool(entry.get("core", False))
         values["is_concept"] = bool(entry.get("concept", False))
         values["in_palette"] = bool(entry.get("palette", False))
-        category = require(entry, "category", path, line=getattr(entry, "line", None))
+        category = require(entry, "category", source, line=getattr(entry, "line", None))
         if category not in categories:
-            raise ContentError(path, f"'{key}' names an unknown category '{category}'", getattr(entry, "line", None))
+            raise ContentError(source, f"'{key}' names an unknown category '{category}'", getattr(entry, "line", None))
         values["category_id"] = categories[category]
         values["order"] = order
         service, was_created = Service.objects.get_or_create(key=key, defaults=values)

@@ -94,6 +94,10 @@ class History:
     def top_pairs(self, limit: int = TOP_CONFUSIONS) -> list[PairConfusion]:
         return self.pairs()[:limit]
 
+    def touches(self, services: list) -> bool:
+        """Whether any of these services was the right answer of a scenario the learner answered."""
+        return any(service.key in self.per_service for service in services)
+
     def confused(self, a: str, b: str) -> bool:
         return self.counts.get((a, b), 0) + self.counts.get((b, a), 0) >= CONFUSED_AT
 
@@ -165,12 +169,14 @@ class Matrix:
     column_x: list[tuple[object, int]]
 
 
-def build_matrix(history: History, catalogue: list) -> Matrix:
-    """Rows: services that were right answers; columns: every service seen in the learner's answers."""
-    asked = {key for key, _ in history.counts} | set(history.per_service)
-    seen = asked | {key for _, key in history.counts}
-    row_services = [s for s in catalogue if s.key in asked]
-    columns = [s for s in catalogue if s.key in seen]
+def build_matrix(history: History, family: list, catalogue: list) -> Matrix:
+    """Rows: services of `family` (one category) that were right answers; columns: those rows, then every
+    service of `catalogue` the learner chose instead of one of them."""
+    keys = {service.key for service in family}
+    asked = ({key for key, _ in history.counts} | set(history.per_service)) & keys
+    seen = asked | {chosen for expected, chosen in history.counts if expected in asked}
+    row_services = [s for s in family if s.key in asked]
+    columns = row_services + [s for s in catalogue if s.key in seen and s.key not in asked]
     off_diagonal = [n for (e, c), n in history.counts.items() if e != c]
     peak = max(off_diagonal, default=1)
     rows = []

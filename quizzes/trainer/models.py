@@ -168,6 +168,7 @@ class Round(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
     focus = models.JSONField(default=list)  # service keys the round is about (empty: every service)
     note_slug = models.SlugField(max_length=80, blank=True)  # when started from a note
+    category = models.SlugField(max_length=80, blank=True)  # when started for one category (a family of services)
     size = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField()  # set by the server when the round is created
     finished_at = models.DateTimeField(null=True, blank=True)  # set by the server with the last answer

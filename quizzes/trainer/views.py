@@ -21,15 +21,18 @@ from quizzes.trainer.confusions import History, build_matrix
 from quizzes.trainer.models import Guide, Round, RoundItem, ScenarioMemory
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none, learner_required
 
-
 # Who trains: the signed-in user or the browser's guest. Pages that only read never create a guest;
 # starting a round (the first thing that stores anything) does, through learner_for_write.
-def _catalogue() -> list[Service]:
-    """The service palette: one small query (0.27 ms; a copy cached under the content release took 0.19 ms,
-    the release's own query included, so no cache)."""
-    return list(
-        Service.objects.filter(in_palette=True).only("key", "name", "short", "core", "use_when", "note_slug", "order")
-    )
+
+
+def _families(catalogue: list[Service]) -> list[tuple[object, list[Service]]]:
+    """The catalogue grouped by category, for grouped choices (optgroups)."""
+    groups: list[tuple[object, list[Service]]] = []
+    for service in catalogue:
+        if not groups or groups[-1][0].pk != service.category.pk:
+            groups.append((service.category, []))
+        groups[-1][1].append(service)
+    return groups
 
 
 def _get_round_for_learner(learner, round_id: int) -> Round:
@@ -50,8 +53,16 @@ def _get_item_for_learner(learner, round_id: int, token: str) -> RoundItem:
 
 
 def _focus(params, catalogue: list[Service]) -> rounds.Focus:
+    services, category = params.getlist("service"), params.get("category", "")
+    scope = params.get("scope", "")  # the practice form's one select: "category:storage" or "service:s3"
+    if scope.startswith("category:"):
+        category = scope.removeprefix("category:")
+    elif scope.startswith("service:"):
+        services = [scope.removeprefix("service:")]
+    elif scope:
+        raise BadRequest("Choose what to train from the list.")
     try:
-        return rounds.resolve_focus(params.getlist("service"), params.get("note", ""), {s.key: s for s in catalogue})
+        return rounds.resolve_focus(services, params.get("note", ""), {s.key: s for s in catalogue}, category)
     except rounds.BadInput as error:
         raise BadRequest(str(error)) from None
 
@@ -59,10 +70,17 @@ def _focus(params, catalogue: list[Service]) -> rounds.Focus:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     learner = learner_or_none(request)
-    catalogue = _catalogue()
+    catalogue = rounds.palette()
     focus = _focus(request.GET, catalogue)
     now = timezone.now()
-    context = {"focus": focus, "catalogue": catalogue, "kinds": Round.Kind, "due": 0, "best_times": []}
+    context = {
+        "focus": focus,
+        "catalogue": catalogue,
+        "families": _families(catalogue),
+        "kinds": Round.Kind,
+        "due": 0,
+        "best_times": [],
+    }
     if learner is not None:  # a first-time visitor sees the same page; nothing is stored until they start
         context.update(
             due=ScenarioMemory.objects.filter(learner=learner, last_review__isnull=False, due__lte=now).count(),
@@ -82,23 +100,17 @@ def start(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", Round.Kind.PRACTICE)
     if kind not in Round.Kind.values:
         raise BadRequest(f"Unknown kind of round “{kind}”.")
-    named = request.POST.getlist("service") or request.POST.get("note")
-    focus = _focus(request.POST, _catalogue() if named else [])  # a round of every service needs no catalogue
-    if kind == Round.Kind.DRILL and (focus.note or len(focus.services) == 1):
+    named = any(request.POST.get(name) for name in ("service", "note", "category", "scope"))
+    focus = _focus(request.POST, rounds.palette() if named else [])  # a round of every service needs no catalogue
+    if kind == Round.Kind.DRILL and (focus.note or focus.category or len(focus.services) == 1):
         messages.error(request, "A drill needs two different services: choose a pair.")
-        return redirect(reverse("trainer:index") + _query(focus))
+        return redirect(reverse("trainer:index") + focus.query())
     try:
         round_ = rounds.start_round(request.learner, kind, focus, timezone.now())
     except rounds.NothingToTrain as error:
         messages.info(request, str(error))
-        return redirect(reverse("trainer:index") + _query(focus))
+        return redirect(reverse("trainer:index") + focus.query())
     return HttpResponseRedirect(reverse("trainer:round", args=[round_.pk]), status=303)
-
-
-def _query(focus: rounds.Focus) -> str:
-    if focus.note:
-        return f"?note={focus.note}"
-    return "?" + "&".join(f"service={key}" for key in focus.services) if focus.services else ""
 
 
 @require_GET
@@ -108,12 +120,12 @@ def _query(focus: rounds.Focus) -> str:
 def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
     """The question the round waits on, or the round's results once it is finished."""
     round_ = _get_round_for_learner(request.learner, round_id)
-    catalogue = _catalogue()
-    context = _round_context(round_, catalogue)
+    catalogue = rounds.palette()
     if round_.is_finished:
+        context = _round_context(round_, catalogue)
         context.update(_summary_context(rounds.summarize(round_), {s.key: s for s in catalogue}))
     else:
-        context["item"] = round_.next_item()
+        context = _round_context(round_, catalogue, round_.next_item())
     return render(request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context)
 
 
@@ -122,15 +134,16 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 def answer(request: HttpRequest, round_id: int) -> HttpResponse:
     """Record an answer once, then show its feedback (swapped into #round with htmx, else after a redirect)."""
     item = _get_item_for_learner(request.learner, round_id, request.POST.get("token", ""))
-    catalogue = _catalogue()
+    catalogue = rounds.palette()
     by_key = {service.key: service for service in catalogue}
     chosen = list(dict.fromkeys(request.POST.getlist("service")))
-    unknown = [key for key in chosen if key not in by_key]
-    if unknown:
+    offered = {service.key for service in rounds.candidates(item.scenario, catalogue)}
+    unknown = [key for key in chosen if key not in offered]
+    if unknown and not item.is_answered:
         raise BadRequest(f"Unknown service “{unknown[0]}”. Choose from the services shown.")
     if not item.is_answered and not 1 <= len(chosen) <= 2:
         problem = "Choose a service first." if not chosen else "Choose at most two services."
-        context = {**_round_context(item.round, catalogue), "item": item, "problem": problem, "chosen": chosen}
+        context = {**_round_context(item.round, catalogue, item), "problem": problem, "chosen": chosen}
         status = 200 if request.htmx else 422
         return render(
             request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context, status=status
@@ -153,18 +166,24 @@ def feedback(request: HttpRequest, round_id: int, position: int) -> HttpResponse
     if not item.is_answered:
         return redirect("trainer:round", round_.pk)
     item.round = round_
-    catalogue = _catalogue()
+    catalogue = rounds.palette()
     return render(request, "trainer/round.html", _feedback_context(item, {s.key: s for s in catalogue}, catalogue))
 
 
-def _round_context(round_: Round, catalogue: list[Service]) -> dict:
+def _round_context(round_: Round, catalogue: list[Service], item: RoundItem | None = None) -> dict:
     names = {service.key: service.name for service in catalogue}
-    return {
+    label = " and ".join(names.get(key, key) for key in round_.focus) or "every service"
+    if round_.category:
+        label = next((f"the {s.category.name} category" for s in catalogue if s.category.key == round_.category), label)
+    context = {
         "round": round_,
         "catalogue": catalogue,
-        "focus_label": " and ".join(names.get(key, key) for key in round_.focus) or "every service",
+        "focus_label": label,
         "elapsed_s": int((timezone.now() - round_.started_at).total_seconds()),
     }
+    if item is not None:
+        context.update(item=item, candidates=rounds.candidates(item.scenario, catalogue))
+    return context
 
 
 def _summary_context(summary: rounds.Summary, by_key: dict) -> dict:
@@ -212,14 +231,26 @@ def _feedback_context(item: RoundItem, by_key: dict, catalogue: list[Service]) -
 def confusions(request: HttpRequest) -> HttpResponse:
     """The learner's confusion matrix: one GROUP BY over their answers (confusions.History)."""
     history = History.for_learner(request.learner)
-    catalogue = _catalogue()
+    catalogue = rounds.palette()
     by_key = {service.key: service for service in catalogue}
     top = [
         {"pair": pair, "first": by_key.get(pair.first), "second": by_key.get(pair.second)}
         for pair in history.top_pairs()
         if pair.first in by_key and pair.second in by_key
     ]
-    context = {"history": history, "matrix": build_matrix(history, catalogue), "top": top}
+    # One family at a time keeps the matrix readable: the one asked for, else the family of the top confusion.
+    families = [(category, members) for category, members in _families(catalogue) if history.touches(members)]
+    wanted = request.GET.get("category") or (top[0]["first"].category.key if top else "")
+    family = next(((c, m) for c, m in families if c.key == wanted), families[0] if families else None)
+    if request.GET.get("category") and (family is None or family[0].key != wanted):
+        raise BadRequest("Choose a category you have answered scenarios in.")
+    context = {
+        "history": history,
+        "families": families,
+        "family": family[0] if family else None,
+        "matrix": build_matrix(history, family[1] if family else [], catalogue),
+        "top": top,
+    }
     return render(request, "trainer/confusions.html", context)
 
 

@@ -18,8 +18,11 @@ from studyapp.content import (
     substitute_facts,
 )
 from studyapp.notes import search
-from studyapp.notes.models import Note
+from studyapp.notes.models import DOMAIN_NUMBERS, TASK_STATEMENTS, Note
 from studyapp.rendering import render_markdown_document
+
+TITLE_MAX = Note._meta.get_field("title").max_length
+SUMMARY_MAX = Note._meta.get_field("summary").max_length
 
 WIDGETS = {"lambda-cost-calculator"}
 _LINK = re.compile(r'<a href="(/notes/[^"#]*)(?:#([^"]*))?"')
@@ -40,6 +43,10 @@ def parse_note(path: Path, facts: dict, service_keys: set[str]) -> ParsedNote:
     doc = split_front_matter(text, path)
     meta = doc.meta
     title = require(meta, "title", path).strip()
+    for field, limit in (("title", TITLE_MAX), ("summary", SUMMARY_MAX)):
+        length = len(str(meta.get(field) or "").strip())
+        if length > limit:
+            raise ContentError(path, f"'{field}' is {length} characters long; at most {limit} fit", meta.line)
     slug = require(meta, "slug", path)
     if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
         raise ContentError(path, f"slug '{slug}' must be lowercase words joined by hyphens", meta.line)
@@ -53,6 +60,14 @@ def parse_note(path: Path, facts: dict, service_keys: set[str]) -> ParsedNote:
     domain = require(meta, "domain", path)
     if domain not in Note.Domain.values:
         raise ContentError(path, f"domain '{domain}' is not one of {', '.join(Note.Domain.values)}", 2)
+    task_statement = str(require(meta, "task_statement", path)).strip()
+    number, _, text = task_statement.partition(" ")
+    if TASK_STATEMENTS.get(number) != text:
+        raise ContentError(
+            path, f"task_statement '{task_statement}' is not a task statement of the CLF-C02 exam guide", meta.line
+        )
+    if DOMAIN_NUMBERS[number[0]] != domain:
+        raise ContentError(path, f"task statement {number} belongs to domain {number[0]}, not '{domain}'", meta.line)
     widgets = meta.get("widgets") or []
     if not isinstance(widgets, list) or not set(widgets) <= WIDGETS:
         raise ContentError(path, f"widgets must be a list of {', '.join(sorted(WIDGETS))}", 2)
@@ -67,7 +82,7 @@ def parse_note(path: Path, facts: dict, service_keys: set[str]) -> ParsedNote:
         "theme": require(meta, "theme", path).strip(),
         "services": services,
         "domain": domain,
-        "task_statement": str(require(meta, "task_statement", path)).strip(),
+        "task_statement": task_statement,
         "summary": require(meta, "summary", path).strip(),
         "widgets": widgets,
         "body_md": body_md,

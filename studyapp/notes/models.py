@@ -1,5 +1,29 @@
 from django.db import models
 
+# The CLF-C02 exam guide's task statements, by number; a note names one (its first digit is the domain).
+TASK_STATEMENTS = {
+    "1.1": "Define the benefits of the AWS Cloud",
+    "1.2": "Identify design principles of the AWS Cloud",
+    "1.3": "Understand the benefits of and strategies for migration to the AWS Cloud",
+    "1.4": "Understand concepts of cloud economics",
+    "2.1": "Understand the AWS shared responsibility model",
+    "2.2": "Understand AWS Cloud security, governance, and compliance concepts",
+    "2.3": "Identify AWS access management capabilities",
+    "2.4": "Identify components and resources for security",
+    "3.1": "Define methods of deploying and operating in the AWS Cloud",
+    "3.2": "Define the AWS global infrastructure",
+    "3.3": "Identify AWS compute services",
+    "3.4": "Identify AWS database services",
+    "3.5": "Identify AWS network services",
+    "3.6": "Identify AWS storage services",
+    "3.7": "Identify AWS artificial intelligence and machine learning (AI/ML) services and analytics services",
+    "3.8": "Identify services from other in-scope AWS service categories",
+    "4.1": "Compare AWS pricing models",
+    "4.2": "Understand resources for billing, budget, and cost management",
+    "4.3": "Identify AWS technical resources and AWS Support options",
+}
+DOMAIN_NUMBERS = {"1": "cloud-concepts", "2": "security-compliance", "3": "cloud-technology", "4": "billing-pricing"}
+
 
 class Note(models.Model):
     """A study note of the chapter, loaded from content/notes/<slug>.md; its HTML is rendered at load."""
@@ -34,6 +58,11 @@ class Note(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/notes/{self.slug}/"
+
+    @property
+    def task_number(self) -> str:
+        """The task statement's number ("3.3"), the first word of task_statement."""
+        return self.task_statement.split(" ", 1)[0]
 
 
 class ContentRelease(models.Model):

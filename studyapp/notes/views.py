@@ -1,4 +1,4 @@
-from itertools import groupby
+from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -8,19 +8,46 @@ from quizzes.models import Service
 from studyapp.navigation import url_or_none
 from studyapp.notes import search as note_search
 from studyapp.notes.calculator import LambdaCostForm, lambda_cost
-from studyapp.notes.models import Note
+from studyapp.notes.models import DOMAIN_NUMBERS, TASK_STATEMENTS, Note
 
 MAX_QUERY_LENGTH = 200
 
 
+@dataclass
+class TaskStatement:
+    number: str
+    text: str
+    notes: list[Note]
+
+
+@dataclass
+class DomainSection:
+    key: str
+    label: str
+    task_statements: list[TaskStatement]
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    """Every note, by exam domain and task statement (task statements without a note yet are listed too)."""
     names = dict(Service.objects.values_list("key", "short"))
-    notes = list(Note.objects.only("slug", "title", "theme", "summary", "services", "order"))
-    for note in notes:
+    by_task: dict[str, list[Note]] = {}
+    for note in Note.objects.only("slug", "title", "task_statement", "summary", "services", "order"):
         note.service_names = [names.get(key, key) for key in note.services]
-    themes = [(theme, list(items)) for theme, items in groupby(notes, key=lambda note: note.theme)]
-    return render(request, "notes/index.html", {"themes": themes})
+        by_task.setdefault(note.task_number, []).append(note)
+    domains = [
+        DomainSection(
+            key,
+            label,
+            [
+                TaskStatement(number, text, by_task.get(number, []))
+                for number, text in TASK_STATEMENTS.items()
+                if DOMAIN_NUMBERS[number[0]] == key
+            ],
+        )
+        for key, label in Note.Domain.choices
+    ]
+    return render(request, "notes/index.html", {"domains": domains, "has_notes": bool(by_task)})
 
 
 @require_GET

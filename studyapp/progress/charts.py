@@ -217,8 +217,9 @@ class BarChart:
     right: int
 
 
-def bars(rows: list[tuple[str, list[float | None]]]) -> BarChart:
-    """Rows of one or two shares (0..1) drawn as bars from the same axis; None is "no data"."""
+def bars(rows: list[tuple[str, list[float | None]]], left: int = BAR_LEFT) -> BarChart:
+    """Rows of one or two shares (0..1) drawn as bars from the same axis; None is "no data". `left` leaves room
+    for longer labels."""
     per_row = max((len(values) for _, values in rows), default=1)
     bar_height = round((ROW - 8) / per_row, 1)
     out = []
@@ -226,19 +227,19 @@ def bars(rows: list[tuple[str, list[float | None]]]) -> BarChart:
         top = BAR_TOP + index * ROW
         row_bars = []
         for n, value in enumerate(values):
-            width = round((BAR_RIGHT - BAR_LEFT) * (value or 0), 1)
+            width = round((BAR_RIGHT - left) * (value or 0), 1)
             y = round(top + n * bar_height, 1)
             row_bars.append(
                 Bar(
                     value=value,
                     text=f"{round(100 * value)} %" if value is not None else "no data",
-                    x=BAR_LEFT,
+                    x=left,
                     y=y,
                     width=width,
                     height=round(bar_height - 2, 1),
-                    text_x=round(BAR_LEFT + width + 6, 1),
+                    text_x=round(left + width + 6, 1),
                     text_y=round(y + bar_height - 4, 1),
                 )
             )
         out.append(BarRow(label=label, label_y=round(top + (ROW - 8) / 2 + 5, 1), bars=row_bars))
-    return BarChart(rows=out, height=BAR_TOP + len(rows) * ROW + 4, left=BAR_LEFT, right=BAR_RIGHT)
+    return BarChart(rows=out, height=BAR_TOP + len(rows) * ROW + 4, left=left, right=BAR_RIGHT)

@@ -18,12 +18,12 @@ from django.core.cache import cache
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import LearnerSettings
+from quizzes.models import Category, LearnerSettings
 from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 1  # moves when what is cached changes shape
+CACHE_VERSION = 2  # moves when what is cached changes shape
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Charts:
     retention: charts.ColumnChart
     weeks: list[stats.Week]
     mastery: charts.BarChart
-    mastery_rows: list[readiness.ServiceStanding]
+    mastery_rows: list[readiness.CategoryStanding]
     trainer: charts.BarChart | None
     trainer_rows: list[readiness.ServiceStanding]
     readiness: readiness.Readiness
@@ -57,8 +57,8 @@ class Charts:
     @property
     def mastery_table(self) -> list[tuple]:
         return [
-            (s.service.name, [s.questions, f"{s.seen} ({charts.percent(s.seen_share)})", charts.percent(s.recall)])
-            for s in self.mastery_rows
+            (c.category.name, [c.questions, f"{c.seen} ({charts.percent(c.seen_share)})", charts.percent(c.recall)])
+            for c in self.mastery_rows
         ]
 
     @property
@@ -122,6 +122,23 @@ def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats
     return history
 
 
+def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[readiness.CategoryStanding]:
+    """Mastery per category (a question counted once in each of its categories), each with its topics; topics
+    without a category (an instructor's) go under "Other topics"."""
+    rows: dict[int | None, readiness.CategoryStanding] = {}
+    for service in catalogue:
+        if service.category_id not in rows:
+            category = service.category or Category(key="", name="Other topics")
+            coverage = memory.categories.get(service.category_id, stats.Coverage())
+            rows[service.category_id] = readiness.CategoryStanding(
+                category, coverage.questions, coverage.seen, coverage.recall, []
+            )
+    for standing in standings:
+        if standing.questions:
+            rows[standing.service.category_id].topics.append(standing)
+    return [row for row in rows.values() if row.questions]
+
+
 def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: History, exams: dict) -> Charts:
     """Every chart of the dashboard, from the parts of the history (one query: the services)."""
     catalogue = stats.catalogue()
@@ -147,7 +164,7 @@ def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: H
                 partner=by_key.get(partners.get(service.key, "")),
             )
         )
-    mastery_rows = [s for s in standings if s.questions]
+    mastery_rows = category_standings(catalogue, standings, memory)
     trainer_rows = [s for s in standings if s.trainer_asked]
 
     weeks = history.weeks()
@@ -174,7 +191,7 @@ def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: H
             reference_text=f"{round(100 * prefs.desired_retention)} % desired",
         ),
         weeks=weeks,
-        mastery=charts.bars([(s.service.short, [s.recall, s.seen_share]) for s in mastery_rows]),
+        mastery=charts.bars([(c.category.name, [c.recall, c.seen_share]) for c in mastery_rows], left=250),
         mastery_rows=mastery_rows,
         trainer=charts.bars([(s.service.short, [s.trainer]) for s in trainer_rows]) if trainer_rows else None,
         trainer_rows=trainer_rows,

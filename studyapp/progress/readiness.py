@@ -135,6 +135,19 @@ class ServiceStanding:
         return memory
 
 
+@dataclass
+class CategoryStanding:
+    category: object  # quizzes.models.Category
+    questions: int
+    seen: int
+    recall: float | None
+    topics: list[ServiceStanding]  # the category's topics that have questions
+
+    @property
+    def seen_share(self) -> float:
+        return self.seen / self.questions if self.questions else 0.0
+
+
 def weakest(standings: list[ServiceStanding], limit: int = WEAKEST) -> list[ServiceStanding]:
     """The services to work on next: lowest score first; only services with questions to study."""
     candidates = [s for s in standings if s.questions]

@@ -308,6 +308,7 @@ class Bounds:
 class MemoryStats:
     forecast: list[int]  # reviews due per study day, today (overdue included) first
     services: dict[int, Coverage] = field(default_factory=dict)  # service id -> coverage
+    categories: dict[int, Coverage] = field(default_factory=dict)  # category id -> coverage (a question once)
     domains: dict[str, Coverage] = field(default_factory=dict)
     questions: int = 0  # questions learners see
     started: int = 0  # of them, reviewed at least once
@@ -356,8 +357,8 @@ def memory_stats(learner, sched, today: StudyDay, tz_name: str, start_hour: int,
             introduced_at=EpochSeconds("mine__introduced_at"),
         )
         .values_list(
-            "pk", "domain", "services", "mine__state", "mine__stability", "mine__suspended", "last_review", "due",
-            "buried_until", "introduced_at",
+            "pk", "domain", "services", "services__category", "mine__state", "mine__stability", "mine__suspended",
+            "last_review", "due", "buried_until", "introduced_at",
         )
         .order_by()
     )  # fmt: skip
@@ -365,7 +366,21 @@ def memory_stats(learner, sched, today: StudyDay, tz_name: str, start_hour: int,
     bounds = Bounds(now.timestamp(), today.start.timestamp(), today.end.timestamp(), [d.timestamp() for d in forecast])
     stats = MemoryStats(forecast=[0] * FORECAST_DAYS)
     recall_of: dict[int, float | None] = {}
-    for pk, domain, service_id, state, stability, suspended, last_review, due, buried_until, introduced_at in rows:
+    counted: set[tuple[int, int]] = set()  # (question, category): a question with two services of one category
+    for row in rows:
+        (
+            pk,
+            domain,
+            service_id,
+            category_id,
+            state,
+            stability,
+            suspended,
+            last_review,
+            due,
+            buried_until,
+            introduced_at,
+        ) = row
         if pk not in recall_of:
             recall_of[pk] = recall = None
             set_aside = suspended or (buried_until is not None and buried_until > bounds.now)
@@ -379,6 +394,9 @@ def memory_stats(learner, sched, today: StudyDay, tz_name: str, start_hour: int,
             _count(stats.domains.setdefault(domain, Coverage()), recall)
         if service_id is not None:
             _count(stats.services.setdefault(service_id, Coverage()), recall_of[pk])
+            if (pk, category_id) not in counted:
+                counted.add((pk, category_id))
+                _count(stats.categories.setdefault(category_id, Coverage()), recall_of[pk])
     stats.questions = len(recall_of)
     return stats
 
@@ -397,7 +415,19 @@ def _count(coverage: Coverage, recall: float | None) -> None:
 
 
 def catalogue() -> list[Service]:
-    return list(Service.objects.only("key", "name", "short", "note_slug", "order", "core"))
+    """Every topic with its category (one query), in the catalogue's order."""
+    fields = [
+        "key",
+        "name",
+        "short",
+        "note_slug",
+        "order",
+        "core",
+        "category__key",
+        "category__name",
+        "category__order",
+    ]
+    return list(Service.objects.select_related("category").only(*fields).order_by("category__order", "order"))
 
 
 # ---------------------------------------------------------------- exams

@@ -12,7 +12,7 @@ def test_search_updates_as_you_type(page, live_server, loaded_content, assert_ac
     expect(results.get_by_role("link", name="Amazon Lightsail")).to_be_visible()
     expect(results.locator("mark").first).to_be_visible()
     assert "/notes/search?q=lights" in page.url  # the address follows, so the result can be shared
-    assert page.locator("h1").inner_text() == "Compute chapter notes"  # swapped in place, no reload
+    assert page.locator("h1").inner_text() == "Notes for the whole CLF-C02 exam"  # swapped in place, no reload
     assert_accessible(page)
 
 

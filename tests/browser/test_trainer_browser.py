@@ -25,9 +25,14 @@ def logged_in(page, live_server):
     return page
 
 
-def test_a_keyboard_only_round_with_feedback_swapped_in(logged_in, assert_accessible, htmx_settled):
+@pytest.mark.parametrize("scope", ["", "category:security-identity-compliance"])
+def test_a_keyboard_only_round_with_feedback_swapped_in(logged_in, assert_accessible, htmx_settled, scope):
+    from quizzes.trainer.rounds import PALETTE_SIZE
+
     page = logged_in
     assert_accessible(page)
+    if scope:  # a large family: the palette still shows only each scenario's plausible candidates
+        page.get_by_label("Focus").select_option(scope)
     page.get_by_role("button", name="Start a round").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text("Question 1 of 10")).to_be_visible()
@@ -36,6 +41,8 @@ def test_a_keyboard_only_round_with_feedback_swapped_in(logged_in, assert_access
         token = page.locator('input[name="token"]').get_attribute("value")
         item = RoundItem.objects.select_related("scenario").get(token=token)
         right = set(item.scenario.answer)
+        tiles = page.locator('input[name="service"]').count()
+        assert tiles <= max(PALETTE_SIZE, len(right) + len(item.scenario.why_not_md))
         # Tab into the palette, then choose with the keyboard only.
         page.locator("#round-heading").focus()
         if len(right) == 1:
@@ -97,7 +104,7 @@ def test_the_decision_guide_one_step_at_a_time(page, live_server, assert_accessi
     page.get_by_role("link", name="Yes, we have images").click()
     page.get_by_role("link", name="No: the images are stored; we need somewhere to run them").click()
     page.get_by_role("link", name="No: any orchestrator is fine").click()
-    page.get_by_role("link", name="Nobody on our team: no servers to patch or scale").click()
+    page.get_by_role("link", name="Nobody on our team: no servers to patch or scale, and no GPUs needed").click()
     expect(page.get_by_role("heading", name="It fits: AWS Fargate")).to_be_visible()
     expect(page.get_by_text("You chose:")).to_have_count(5)
     expect(page.get_by_role("link", name="Read the AWS Fargate note")).to_be_visible()
