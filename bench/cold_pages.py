@@ -16,6 +16,7 @@ untimed rounds): the write, then the timed GET.
   trainer: home                 after a trainer answer
   trainer: confusions           after a trainer answer
   exam: question page           after an answer save on it
+  exam: home                    after an answer save (it counts the learner's missed questions)
   home, notes index, note page  content only: measured plain
 
 Prints p50/p95 and the SQL per request of each page and each kind of write, then `max SQL per request: N (WHAT)`
@@ -383,6 +384,7 @@ def run(browser: Browser) -> None:
 
     question = exam_question_path(browser)
     measure(lambda html, turn: exam_save(browser, html), page(question, "exam: question page"), browser.get(question))
+    measure(lambda html, turn: exam_save(browser, browser.get(question)), page("/exam/", "exam: home"))
 
     for path, name in (("/", "home"), ("/notes/", "notes index"), ("/notes/lambda/", "note page")):
         measure(None, page(path, name))

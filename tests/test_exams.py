@@ -579,3 +579,25 @@ def test_the_shipped_banks_hold_ten_full_simulations_without_repeating_a_questio
     available = {d: Question.objects.active().filter(domain=d).count() for d in blueprint.DOMAIN_WEIGHTS}
     for domain, per_exam in blueprint.domain_targets(65, available).items():
         assert available[domain] >= 10 * per_exam, domain
+
+
+def test_a_custom_exam_can_draw_from_chosen_categories(client, learner, loaded_content):
+    client.force_login(learner)
+    page = client.get("/exam/").content.decode()
+    assert (
+        'name="categories" value="storage"' in page and 'name="categories" value="security-identity-compliance"' in page
+    )
+    attempt = start(client, preset="custom", count="12", untimed="on", categories=["storage", "database"])
+    families = {"storage", "database"}
+    for item in attempt.questions.select_related("question"):
+        assert families & set(item.question.services.values_list("category__key", flat=True))
+
+
+def test_an_unknown_category_in_a_custom_exam_is_a_clear_error(client, learner, loaded_content):
+    client.force_login(learner)
+    response = client.post(
+        "/exam/start", {"preset": "custom", "count": "5", "untimed": "on", "categories": "astrology"}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice. astrology is not one of the available choices." in response.content.decode()
+    assert not ExamAttempt.objects.exists()

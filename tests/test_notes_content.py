@@ -125,6 +125,11 @@ def test_facts_are_written_once_and_substituted(content):
         ),
         (
             "ecs.md",
+            lambda t: t + "\n| | ECS | EKS |\n|---|---|---|\n| API | own | Kubernetes |\n",
+            "ecs.md: a table has an empty header cell",
+        ),
+        (
+            "ecs.md",
             lambda t: re.sub(r"^summary: .*$", "summary: " + "x" * 301, t, count=1, flags=re.MULTILINE),
             "ecs.md:2: 'summary' is 301 characters long; at most 300 fit",
         ),

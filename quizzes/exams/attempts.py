@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from quizzes.exams import blueprint
 from quizzes.exams.models import AttemptQuestion, ExamAttempt, ExamError, StaleWrite
@@ -84,7 +85,7 @@ def _services_of(question_ids: list[int]) -> dict[int, list[tuple[str, str, str,
 
 def start(learner, options: ExamOptions, now: datetime, rng: random.Random | None = None) -> ExamAttempt:
     """Draw the questions by the blueprint and open an attempt whose deadline is fixed now."""
-    rng = rng or random.SystemRandom()
+    rng = rng or random.Random()  # seeded from os.urandom; the draw needs no cryptographic strength
     if not 1 <= options.count <= MAX_QUESTIONS:
         raise ExamError(f"An exam has between 1 and {MAX_QUESTIONS} questions.")
     if options.minutes is not None and not 1 <= options.minutes <= MAX_MINUTES:
@@ -94,13 +95,21 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     known = set(Service.objects.filter(key__in=options.services).values_list("key", flat=True))
     if set(options.services) - known:
         raise ExamError(f"Unknown service: {', '.join(sorted(set(options.services) - known))}.")
-    candidates = list(blueprint.pool(learner, options.services, options.source).only("pk", "domain"))
+    # The pool as plain rows, each with its first service (the one the draw rotates on): one query, no model
+    # instances; the services of the drawn questions only are read afterwards.
+    first_service = (
+        Question.services.through.objects.filter(question=OuterRef("pk")).order_by("pk").values("service__key")[:1]
+    )
+    candidates = [
+        blueprint.Candidate(pk, domain, primary or "")
+        for pk, domain, primary in blueprint.pool(learner, options.services, options.source)
+        .annotate(primary=Subquery(first_service))
+        .values_list("pk", "domain", "primary")
+    ]
     if len(candidates) < options.count:
         raise TooFewQuestions(len(candidates), options.count)
-    services = _services_of([q.pk for q in candidates])
-    for question in candidates:
-        question.primary_service = services[question.pk][0][0] if question.pk in services else ""
     drawn = blueprint.draw(candidates, options.count, rng)
+    services = _services_of([q.pk for q in drawn])
     questions: dict[int, Question] = {}
     choices: dict[int, list[Choice]] = {}
     for choice in (

@@ -1,10 +1,16 @@
 import math
 
 from django import forms
+from django.db.models import Exists, OuterRef
 
 from quizzes.exams import attempts, blueprint
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Service
+from quizzes.models import Category, Question, Service
+
+
+def categories_with_questions() -> list[tuple[str, str]]:
+    with_questions = Question.objects.active().filter(services__category=OuterRef("pk"))
+    return list(Category.objects.filter(Exists(with_questions)).order_by("order").values_list("key", "name"))
 
 
 class StartForm(forms.Form):
@@ -18,6 +24,7 @@ class StartForm(forms.Form):
         label="Time limit (minutes)", min_value=1, max_value=attempts.MAX_MINUTES, required=False, initial=45
     )
     untimed = forms.BooleanField(label="Untimed", required=False)
+    categories = forms.MultipleChoiceField(label="Categories", required=False, widget=forms.CheckboxSelectMultiple)
     services = forms.MultipleChoiceField(label="Services", required=False, widget=forms.CheckboxSelectMultiple)
     source = forms.ChoiceField(
         label="Questions", choices=list(blueprint.SOURCES.items()), initial="all", widget=forms.RadioSelect
@@ -27,6 +34,7 @@ class StartForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["services"].choices = list(Service.objects.core().values_list("key", "name"))
+        self.fields["categories"].choices = categories_with_questions  # read only when shown or a box is ticked
 
     def clean(self):
         data = super().clean()
@@ -49,6 +57,8 @@ class StartForm(forms.Form):
         if preset == ExamAttempt.Preset.MISSED:
             return attempts.ExamOptions(preset, data.get("count") or 20, None, source="missed")
         minutes = None if data.get("untimed") else data["minutes"]
-        return attempts.ExamOptions(
-            preset, data["count"], minutes, list(data.get("services") or []), data["source"], bool(data.get("pilot"))
-        )
+        services = list(data.get("services") or [])
+        if data.get("categories"):  # a category stands for every topic in it
+            chosen = Service.objects.filter(category__key__in=data["categories"]).values_list("key", flat=True)
+            services += [key for key in chosen if key not in services]
+        return attempts.ExamOptions(preset, data["count"], minutes, services, data["source"], bool(data.get("pilot")))

@@ -27,6 +27,7 @@ SUMMARY_MAX = Note._meta.get_field("summary").max_length
 WIDGETS = {"lambda-cost-calculator"}
 _LINK = re.compile(r'<a href="(/notes/[^"#]*)(?:#([^"]*))?"')
 _IMAGE = re.compile(r'<img [^>]*src="(/static/diagrams/[^"]+)"')
+_EMPTY_HEADER = re.compile(r"<th(?: [^>]*)?>\s*</th>")
 _NOTE_PATH = re.compile(r"^/notes/([a-z0-9-]+)/$")
 
 
@@ -75,6 +76,8 @@ def parse_note(path: Path, facts: dict, service_keys: set[str]) -> ParsedNote:
     rendered = render_markdown_document(substitute_facts(body_md, facts, path, first_line=doc.body_line))
     if not rendered.html.strip():
         raise ContentError(path, "the note has no body", doc.body_line)
+    if _EMPTY_HEADER.search(rendered.html):
+        raise ContentError(path, "a table has an empty header cell: name the column (screen readers announce it)")
     fields = {
         "slug": slug,
         "title": title,

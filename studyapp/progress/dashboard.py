@@ -84,11 +84,18 @@ def build(learner, now: datetime) -> Dashboard:
     day = prefs.study_day(now)
     activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
     memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
-    attempts = cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner))
+    # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
+    attempts = (
+        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[2] else []
+    )
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
     exam_answers = stats.domain_answers(finished[: stats.RECENT_EXAMS])
-    trainer = cached(learner, "trainer", activity.trainer, lambda: History.for_learner(learner))
+    trainer = (
+        cached(learner, "trainer", activity.trainer, lambda: History.for_learner(learner))
+        if activity.trainer[0]
+        else History()
+    )
     return Dashboard(
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
@@ -114,6 +121,9 @@ def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats
     (today's counted live, by `activity`); else the whole year, counted by one query."""
     boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
     key = f"progress:past-days:{CACHE_VERSION}:{learner.pk}:{boundaries}"
+    if not activity.past_days[0]:  # no review before today: nothing to count or cache
+        empty = stats.PastDays(((0, 0, 0),) * (stats.HEATMAP_DAYS - 1), activity.past_days)
+        return stats.history_of(empty, activity, day)
     past = cache.get(key)
     if past is not None and past.fingerprint == activity.past_days:
         return stats.history_of(past, activity, day)
