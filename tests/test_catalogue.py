@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from quizzes.models import Category, Question, Service
 from studyapp.notes.models import Note
@@ -187,3 +188,11 @@ def test_a_topic_name_too_long_to_store_is_refused_with_its_file(content):
     )
     with pytest.raises(CommandError, match="zz-extra.yaml:3: topic 'chatty': 'name' is longer than 80 characters"):
         load(content)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_a_load_leaves_the_planner_statistics_of_the_content_tables_fresh(content):
+    load(content)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Question._meta.db_table])
+        assert cursor.fetchone()[0] == Question.objects.count()
