@@ -65,7 +65,7 @@ class Focus:
         return "?" + "&".join(f"service={key}" for key in self.services) if self.services else ""
 
 
-def resolve_focus(service_keys: list[str], note_slug: str, catalogue: dict[str, Service], category: str = "") -> Focus:
+def resolve_focus(service_keys: list[str], note_slug: str, catalogue: dict[str, "Offer"], category: str = "") -> Focus:
     """The focus named by request parameters; BadInput for an unknown service, note or category."""
     from studyapp.notes.models import Note
 
@@ -211,20 +211,53 @@ def _add_missing_memories(memories: dict[int, ScenarioMemory], learner, scenario
 # ---------------------------------------------------------------- the services a question offers
 
 
-def palette() -> list[Service]:
-    """Every service the trainer can offer as an answer, with its category, in catalogue order: one small query
-    (0.27 ms; a copy cached under the content release took 0.19 ms, the release's own query included, so no
-    cache)."""
-    fields = ["key", "name", "short", "core", "use_when", "note_slug", "order", "category__key", "category__name"]
-    return list(
+@dataclass(frozen=True)
+class Family:
+    """A category of the catalogue, as the trainer shows it."""
+
+    pk: int | None
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service the trainer can offer as an answer: plain values, so that the whole palette of some 170 services
+    costs no model instances (building Service and Category instances for them was most of the confusions page)."""
+
+    key: str
+    name: str
+    short: str
+    core: bool
+    use_when: str
+    note_slug: str
+    category: Family
+
+    @property
+    def category_id(self) -> int | None:
+        return self.category.pk
+
+
+def palette() -> list[Offer]:
+    """Every service the trainer can offer as an answer, with its category, in catalogue order: one small query."""
+    rows = (
         Service.objects.filter(in_palette=True)
-        .select_related("category")
-        .only(*fields)
         .order_by("category__order", "order")
+        .values_list(
+            "key", "name", "short", "core", "use_when", "note_slug", "category", "category__key", "category__name"
+        )
     )
+    families: dict[int | None, Family] = {}
+    offers = []
+    for key, name, short, core, use_when, note_slug, category_id, category_key, category_name in rows:
+        family = families.get(category_id)
+        if family is None:
+            family = families[category_id] = Family(category_id, category_key or "", category_name or "Other")
+        offers.append(Offer(key, name, short, core, use_when, note_slug, family))
+    return offers
 
 
-def candidates(scenario: Scenario, catalogue: list[Service]) -> list[Service]:
+def candidates(scenario: Scenario, catalogue: list[Offer]) -> list[Offer]:
     """The plausible answers to offer for one scenario, never a wall of every service: its answer and the
     services its why-nots name, then neighbours from the same categories up to PALETTE_SIZE (chosen with the
     scenario's id as seed, so a page reload shows the same ones), in catalogue order so the position of a

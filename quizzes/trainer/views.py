@@ -77,6 +77,12 @@ def index(request: HttpRequest) -> HttpResponse:
         "focus": focus,
         "catalogue": catalogue,
         "families": _families(catalogue),
+        # What the choice lists show selected: the focus, else the pair learners confuse most often.
+        "scope_selected": f"category:{focus.category}"
+        if focus.category
+        else (f"service:{focus.services[0]}" if len(focus.services) == 1 else ""),
+        "drill_first": focus.services[0] if focus.services and not focus.category else "ecs",
+        "drill_second": focus.services[1] if len(focus.services) > 1 and not focus.category else "fargate",
         "kinds": Round.Kind,
         "due": 0,
         "best_times": [],

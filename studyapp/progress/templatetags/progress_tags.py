@@ -51,6 +51,22 @@ def table_rows(rows):
 
 
 @register.simple_tag
+def topic_rows(category, study_url: str):
+    """The rows of one category in the "every topic" table: the topic (a link to its note), its questions, seen,
+    recall and a link to study it. Some 140 rows in all: written here, not with template loops."""
+    study = _text(study_url)
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row"><a href="/notes/{_text(s.service.note_slug)}/">{_text(s.service.name)}</a></th>'
+            f"<td>{s.questions}</td><td>{s.seen} ({percent(s.seen_share)})</td><td>{percent(s.recall)}</td>"
+            f'<td><a href="{study}?service={_text(s.service.key)}" aria-label="Study {_text(s.service.name)}">study</a>'
+            "</td></tr>"
+            for s in category.topics
+        )
+    )
+
+
+@register.simple_tag
 def column_marks(chart, title_prefix: str = ""):
     """The bars of a column chart (studyapp.progress.charts.columns) with their tooltips, and the labels of
     every tick under the axis. A column without a value has no bar."""
