@@ -25,9 +25,9 @@ from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learn
 # starting a round (the first thing that stores anything) does, through learner_for_write.
 
 
-def _families(catalogue: list[Service]) -> list[tuple[object, list[Service]]]:
+def _families(catalogue: list[rounds.Offer]) -> list[tuple[rounds.Family, list[rounds.Offer]]]:
     """The catalogue grouped by category, for grouped choices (optgroups)."""
-    groups: list[tuple[object, list[Service]]] = []
+    groups: list[tuple[rounds.Family, list[rounds.Offer]]] = []
     for service in catalogue:
         if not groups or groups[-1][0].pk != service.category.pk:
             groups.append((service.category, []))
@@ -52,7 +52,7 @@ def _get_item_for_learner(learner, round_id: int, token: str) -> RoundItem:
     return item
 
 
-def _focus(params, catalogue: list[Service]) -> rounds.Focus:
+def _focus(params, catalogue: list[rounds.Offer]) -> rounds.Focus:
     services, category = params.getlist("service"), params.get("category", "")
     scope = params.get("scope", "")  # the practice form's one select: "category:storage" or "service:s3"
     if scope.startswith("category:"):
@@ -176,7 +176,7 @@ def feedback(request: HttpRequest, round_id: int, position: int) -> HttpResponse
     return render(request, "trainer/round.html", _feedback_context(item, {s.key: s for s in catalogue}, catalogue))
 
 
-def _round_context(round_: Round, catalogue: list[Service], item: RoundItem | None = None) -> dict:
+def _round_context(round_: Round, catalogue: list[rounds.Offer], item: RoundItem | None = None) -> dict:
     names = {service.key: service.name for service in catalogue}
     label = " and ".join(names.get(key, key) for key in round_.focus) or "every service"
     if round_.category:
@@ -205,7 +205,7 @@ def _summary_context(summary: rounds.Summary, by_key: dict) -> dict:
     }
 
 
-def _feedback_context(item: RoundItem, by_key: dict, catalogue: list[Service]) -> dict:
+def _feedback_context(item: RoundItem, by_key: dict, catalogue: list[rounds.Offer]) -> dict:
     scenario = item.scenario
     chosen = item.chosen or []
     wrong = [
