@@ -44,3 +44,22 @@ def test_a_note_page_shows_reloaded_content_at_once(client, loaded_content):
     assert note.title in client.get(f"/notes/{note.slug}/").content.decode()
     Note.objects.filter(pk=note.pk).update(title="A title changed by a content reload")
     assert "A title changed by a content reload" in client.get(f"/notes/{note.slug}/").content.decode()
+
+
+def test_the_trainer_offers_a_service_renamed_by_a_content_load_at_once(client, learner, loaded_content, tmp_path):
+    """The trainer's catalogue is cached per content release: a load that changes it makes a new release."""
+    import shutil
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from studyapp.content import content_dir
+
+    client.force_login(learner)
+    assert "AWS Lambda" in client.get("/trainer/").content.decode()
+    copy = tmp_path / "content"
+    shutil.copytree(content_dir(), copy)
+    services = copy / "services.yaml"
+    services.write_text(services.read_text().replace("name: AWS Lambda\n", "name: AWS Lambda functions\n", 1))
+    call_command("load_content", dir=str(copy), stdout=StringIO())
+    assert "AWS Lambda functions" in client.get("/trainer/").content.decode()

@@ -7,6 +7,7 @@ service is counted against each extra service chosen (or, if nothing extra was c
 was chosen).
 """
 
+import heapq
 from dataclasses import dataclass, field
 
 from django.db.models import Count
@@ -61,15 +62,20 @@ class History:
             .order_by()
         )
         history = cls()
+        counts, per_service = history.counts, history.per_service
         for expected_key, chosen_key, n in groups:
+            right = expected_key == chosen_key
             history.answered += n
-            history.right += n if expected_key == chosen_key else 0
+            history.right += n if right else 0
             for key in expected_key.split("+"):
-                stats = history.per_service.setdefault(key, [0, 0])
+                stats = per_service.get(key) or per_service.setdefault(key, [0, 0])
                 stats[1] += n
-                stats[0] += n if expected_key == chosen_key else 0
-            for cell in cells(expected_key, chosen_key):
-                history.counts[cell] = history.counts.get(cell, 0) + n
+                stats[0] += n if right else 0
+            if "+" in expected_key or "+" in chosen_key:
+                for cell in cells(expected_key, chosen_key):
+                    counts[cell] = counts.get(cell, 0) + n
+            elif expected_key and chosen_key:  # one service each: a single cell (what cells() gives, faster)
+                counts[expected_key, chosen_key] = counts.get((expected_key, chosen_key), 0) + n
         return history
 
     def weakness(self, key: str) -> float:
@@ -77,26 +83,26 @@ class History:
         right, asked = self.per_service.get(key, (0, 0))
         return (asked - right + 1) / (asked + 2)
 
-    def pairs(self) -> list[PairConfusion]:
-        """Confused pairs, most frequent first (both directions added up)."""
-        merged: dict[tuple[str, str], PairConfusion] = {}
+    def pairs(self, limit: int | None = None) -> list[PairConfusion]:
+        """Confused pairs, most frequent first (both directions added up); the first `limit` of them."""
+        totals: dict[tuple[str, str], list[int]] = {}
         for (expected, chosen), n in self.counts.items():
             if expected == chosen:
                 continue
-            first, second = sorted((expected, chosen))
-            pair = merged.setdefault((first, second), PairConfusion(first, second, 0, 0))
-            if expected == first:
-                pair.first_as_second += n
-            else:
-                pair.second_as_first += n
-        return sorted(merged.values(), key=lambda p: (-p.total, p.first, p.second))
+            pair = (expected, chosen) if expected < chosen else (chosen, expected)
+            both = totals.get(pair) or totals.setdefault(pair, [0, 0])
+            both[0 if expected == pair[0] else 1] += n
+        order = lambda item: (-item[1][0] - item[1][1], item[0])  # noqa: E731
+        ranked = sorted(totals.items(), key=order) if limit is None else heapq.nsmallest(limit, totals.items(), order)
+        return [PairConfusion(first, second, *directions) for (first, second), directions in ranked]
 
     def top_pairs(self, limit: int = TOP_CONFUSIONS) -> list[PairConfusion]:
-        return self.pairs()[:limit]
+        return self.pairs(limit)
 
     def touches(self, services: list) -> bool:
         """Whether any of these services was the right answer of a scenario the learner answered."""
-        return any(service.key in self.per_service for service in services)
+        per_service = self.per_service
+        return any(service.key in per_service for service in services)
 
     def confused(self, a: str, b: str) -> bool:
         return self.counts.get((a, b), 0) + self.counts.get((b, a), 0) >= CONFUSED_AT

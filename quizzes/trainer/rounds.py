@@ -10,12 +10,14 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from quizzes.models import Service
 from quizzes.trainer.confusions import History, cells
 from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
+from studyapp.notes.models import ContentRelease
 
 ROUND_SIZE = 10
 MAX_DUE_IN_PRACTICE = 4  # due reviews mixed into a practice round; a drill of missed scenarios takes them all
@@ -239,7 +241,13 @@ class Offer:
 
 
 def palette() -> list[Offer]:
-    """Every service the trainer can offer as an answer, with its category, in catalogue order: one small query."""
+    """Every service the trainer can offer as an answer, with its category, in catalogue order. The catalogue
+    changes only when load_content writes a new content release, so it is cached under that release's id."""
+    key = f"trainer:palette:{ContentRelease.current()}"
+    return cache.get_or_set(key, _read_palette, timeout=None)
+
+
+def _read_palette() -> list[Offer]:
     rows = (
         Service.objects.filter(in_palette=True)
         .order_by("category__order", "order")

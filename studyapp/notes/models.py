@@ -73,3 +73,8 @@ class ContentRelease(models.Model):
 
     def __str__(self) -> str:
         return f"Content release {self.pk} ({self.loaded_at:%Y-%m-%d %H:%M})"
+
+    @classmethod
+    def current(cls) -> int:
+        """The id of the latest release (0 before the first load): a version for caches of content."""
+        return cls.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
