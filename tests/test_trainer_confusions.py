@@ -4,6 +4,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.seeding.trainer import seed
@@ -63,6 +65,32 @@ def test_the_matrix_counts_a_new_answer_at_once(client, trainee):
     assert "1 answer, 0 right." in client.get("/trainer/confusions/").content.decode()
     history_of(trainee, [(ecs, "ecs")])
     assert "2 answers, 1 right." in client.get("/trainer/confusions/").content.decode()
+
+
+def test_an_answer_keeps_the_cached_confusions_current_so_the_next_page_need_not_count_them(
+    client, trainee, django_capture_on_commit_callbacks
+):
+    ecs = ecs_scenario().external_id
+    history_of(trainee, [(ecs, "fargate"), (ecs, "ecs")])
+    assert "2 answers, 1 right." in client.get("/trainer/confusions/").content.decode()  # counted and cached
+    round_ = start(client)
+    item = current(client, round_)
+    with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
+        assert answer(client, round_, item, [a_wrong_choice(item)]).status_code == 303
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/trainer/confusions/").content.decode()
+    assert "3 answers, 1 right." in page
+    assert not [q for q in queries.captured_queries if "GROUP BY" in q["sql"]]  # the answer updated the cache
+
+
+def test_a_cached_history_that_missed_an_answer_is_counted_again(trainee):
+    ecs = ecs_scenario().external_id
+    history_of(trainee, [(ecs, "fargate")])
+    assert History.for_learner(trainee).answered == 1
+    history_of(trainee, [(ecs, "ecs")])  # written without the answer's write path (as a guest merge would)
+    History.record_answer(trainee.pk, 3, "ecs", "eks")  # an answer whose count does not follow the cached one
+    history = History.for_learner(trainee)
+    assert (history.answered, history.right, history.counts.get(("ecs", "eks"))) == (2, 1, None)
 
 
 def test_a_learner_sees_only_their_own_confusions(client, trainee, other_learner):

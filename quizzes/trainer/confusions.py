@@ -10,13 +10,19 @@ was chosen).
 import heapq
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils.safestring import SafeString, mark_safe
 
 from quizzes.trainer.models import RoundItem
 
 TOP_CONFUSIONS = 5
+CACHE_SECONDS = 7 * 24 * 3600
 CONFUSED_AT = 2  # a pair confused this often counts as "confused" when choosing scenarios
+
+
+def _cache_key(learner_id: int) -> str:
+    return f"trainer:history:v1:{learner_id}"
 
 
 def cells(expected_key: str, chosen_key: str) -> list[tuple[str, str]]:
@@ -54,7 +60,26 @@ class History:
     per_service: dict[str, list[int]] = field(default_factory=dict)  # key -> [times right, times asked]
 
     @classmethod
-    def for_learner(cls, learner) -> "History":
+    def for_learner(cls, learner, answered: int | None = None) -> "History":
+        """The learner's history, from the cache while it holds exactly their `answered` answers (counted here
+        when not given), else counted by one GROUP BY and cached.
+
+        A learner's answers are only ever added (each is written once; a guest merge adds some), so their
+        number identifies the set, and `History.answered` is the number a history was counted from. The
+        answer's write path brings the cached history up to date itself (`record_answer`), so the pages
+        that read it right after an answer find it current."""
+        if answered is None:
+            answered = RoundItem.objects.filter(learner=learner, answered_at__isnull=False).count()
+        cached = cache.get(_cache_key(learner.pk))
+        if cached is not None and cached.answered == answered:
+            return cached
+        history = cls.counted(learner)
+        cache.set(_cache_key(learner.pk), history, CACHE_SECONDS)
+        return history
+
+    @classmethod
+    def counted(cls, learner) -> "History":
+        """The history counted from the database: one GROUP BY over the learner's answers."""
         groups = (
             RoundItem.objects.filter(learner=learner, answered_at__isnull=False)
             .values_list("expected_key", "chosen_key")
@@ -62,21 +87,34 @@ class History:
             .order_by()
         )
         history = cls()
-        counts, per_service = history.counts, history.per_service
         for expected_key, chosen_key, n in groups:
-            right = expected_key == chosen_key
-            history.answered += n
-            history.right += n if right else 0
-            for key in expected_key.split("+"):
-                stats = per_service.get(key) or per_service.setdefault(key, [0, 0])
-                stats[1] += n
-                stats[0] += n if right else 0
-            if "+" in expected_key or "+" in chosen_key:
-                for cell in cells(expected_key, chosen_key):
-                    counts[cell] = counts.get(cell, 0) + n
-            elif expected_key and chosen_key:  # one service each: a single cell (what cells() gives, faster)
-                counts[expected_key, chosen_key] = counts.get((expected_key, chosen_key), 0) + n
+            history.add(expected_key, chosen_key, n)
         return history
+
+    @staticmethod
+    def record_answer(learner_id: int, answered: int, expected_key: str, chosen_key: str) -> None:
+        """Add a new answer to the cached history, when that history holds every answer but this one: the
+        learner had `answered` answers with this one, as counted in the transaction that wrote it (with any
+        answer committed meanwhile the counts differ, and the next reader counts afresh)."""
+        cached = cache.get(_cache_key(learner_id))
+        if cached is not None and cached.answered == answered - 1:
+            cached.add(expected_key, chosen_key)
+            cache.set(_cache_key(learner_id), cached, CACHE_SECONDS)
+
+    def add(self, expected_key: str, chosen_key: str, n: int = 1) -> None:
+        """Count `n` answers of `chosen_key` where `expected_key` was right."""
+        right = expected_key == chosen_key
+        self.answered += n
+        self.right += n if right else 0
+        for key in expected_key.split("+"):
+            stats = self.per_service.get(key) or self.per_service.setdefault(key, [0, 0])
+            stats[1] += n
+            stats[0] += n if right else 0
+        if "+" in expected_key or "+" in chosen_key:
+            for cell in cells(expected_key, chosen_key):
+                self.counts[cell] = self.counts.get(cell, 0) + n
+        elif expected_key and chosen_key:  # one service each: a single cell (what cells() gives, faster)
+            self.counts[expected_key, chosen_key] = self.counts.get((expected_key, chosen_key), 0) + n
 
     def weakness(self, key: str) -> float:
         """Share of wrong answers on scenarios that need this service, smoothed (0.5 with no history)."""

@@ -242,6 +242,7 @@ class RoundItem(models.Model):
     chosen = models.JSONField(null=True, blank=True)  # sorted service keys the learner picked
     chosen_key = models.CharField(max_length=200, blank=True)
     expected_key = models.CharField(max_length=100, blank=True)  # the right answer when it was answered
+    answer_number: int | None = None  # not stored: set by record_answer when it records the answer
     correct = models.BooleanField(null=True)
     response_ms = models.PositiveIntegerField(null=True, blank=True)  # measured by the server
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -270,7 +271,8 @@ class RoundItem(models.Model):
 
     def record_answer(self, chosen: list[str], now: datetime) -> "RoundItem":
         """Record the learner's answer once: the token is spent, the memory reviewed, the last answer finishes
-        the round. Returns the item as first answered.
+        the round. Returns the item as first answered; when this call recorded it, `answer_number` is how many
+        answers the learner has with this one.
 
         Read the item with `RoundItem.objects.for_answer()` (its round, scenario, memory and the time of the
         round's previous answer come with it). Two requests may carry the same token (double click,
@@ -306,6 +308,8 @@ class RoundItem(models.Model):
             self.memory.record_review(rating, now, self.learner, response_ms)
             if self.position == round_.size:
                 round_.finish(now)
+            # The learner's answers with this one, for their cached confusions (rounds.answer).
+            self.answer_number = RoundItem.objects.filter(learner_id=self.learner_id, answered_at__isnull=False).count()
         for name, value in values.items():
             setattr(self, name, value)
         return self

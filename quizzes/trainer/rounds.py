@@ -240,6 +240,17 @@ class Offer:
         return self.category.pk
 
 
+def answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundItem:
+    """Record the learner's answer once (`RoundItem.record_answer`) and, once it is committed, add it to their
+    cached confusions, so that the pages which read them next need not count them again."""
+    item.record_answer(chosen, now)
+    number = item.answer_number
+    if number is not None:
+        learner_id, expected, chosen_key = item.learner_id, item.expected_key, item.chosen_key
+        transaction.on_commit(lambda: History.record_answer(learner_id, number, expected, chosen_key))
+    return item
+
+
 def palette() -> list[Offer]:
     """Every service the trainer can offer as an answer, with its category, in catalogue order. The catalogue
     changes only when load_content writes a new content release, so it is cached under that release's id."""

@@ -154,7 +154,7 @@ def answer(request: HttpRequest, round_id: int) -> HttpResponse:
         return render(
             request, "trainer/round.html#round" if request.htmx else "trainer/round.html", context, status=status
         )
-    item.record_answer(chosen, timezone.now())  # a second submit of the token records nothing
+    rounds.answer(item, chosen, timezone.now())  # a second submit of the token records nothing
     if not request.htmx:
         return HttpResponseRedirect(reverse("trainer:feedback", args=[round_id, item.position]), status=303)
     return render(request, "trainer/round.html#round", _feedback_context(item, by_key, catalogue))

@@ -91,11 +91,7 @@ def build(learner, now: datetime) -> Dashboard:
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
     exam_answers = stats.domain_answers(finished[: stats.RECENT_EXAMS])
-    trainer = (
-        cached(learner, "trainer", activity.trainer, lambda: History.for_learner(learner))
-        if activity.trainer[0]
-        else History()
-    )
+    trainer = History.for_learner(learner, answered=activity.trainer[0]) if activity.trainer[0] else History()
     return Dashboard(
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
