@@ -26,7 +26,10 @@ With Fargate you manage no servers. {TRUE#You manage none.#Right: none.####Serve
 """
 
 
-NO_SERVICE = "no service: add a [tag:service=KEY] (GIFT) or a services cell (CSV)"
+NO_TOPIC = (
+    "no topic: choose a default topic for this import (import_bank --topic KEY, or “Default topic” on the upload "
+    "form), or name one in the file ([tag:service=KEY], a services cell, a Moodle category or tag)"
+)
 
 
 def run(*args) -> tuple[int, str, str]:

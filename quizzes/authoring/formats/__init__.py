@@ -1,8 +1,10 @@
-"""Import and export formats for question banks: native YAML, GIFT (Moodle) and CSV.
+"""Import and export formats for question banks: native YAML, GIFT (Moodle), CSV and Moodle XML.
 
 Every parser takes text and returns a `Parsed`: the questions as the same mappings the native YAML
-loader reads (so `quizzes.study.banks.parse_question` validates all three formats with the same rules) plus
+loader reads (so `quizzes.study.banks.parse_question` validates every format with the same rules) plus
 every problem found, each with its line. Parsers never raise on bad input: a malformed file is a report.
+A question whose file names no topic keeps its Moodle category path in `entry.category` (GIFT `$CATEGORY:`,
+Moodle XML `<question type="category">`), for `importing` to map onto the catalogue.
 """
 
 import re
@@ -10,7 +12,9 @@ from dataclasses import dataclass, field
 
 from studyapp.content import LineDict
 
-FORMATS = ("yaml", "gift", "csv")
+FORMATS = ("yaml", "gift", "csv", "moodlexml")
+LABELS = {"yaml": "YAML", "gift": "GIFT", "csv": "CSV", "moodlexml": "Moodle XML"}
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".gift": "gift", ".txt": "gift", ".csv": "csv", ".xml": "moodlexml"}
 MAX_LINE_CHARS = 100_000  # a longer line is not a question bank (minified data, a binary blob)
 
 

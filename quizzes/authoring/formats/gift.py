@@ -192,6 +192,7 @@ def _question(body: str, block: _Block, category: str, services: dict[str, str],
     entry = LineDict(line=line)
     entry["id"] = _external_id(block, title, stem)
     entry.update(_metadata(block, category, services, parsed))
+    entry.category = category
     if isinstance(choices, str):  # true/false: the answer word
         entry["type"] = "truefalse"
         choices = _true_false(choices, line)
