@@ -26,9 +26,8 @@ from xml.parsers import expat
 
 from quizzes.study.banks import SELECT_WORDS
 from studyapp.content import LineDict
-from studyapp.rendering import sanitize_html
 
-from . import Issue, Parsed, slugify_id
+from . import Issue, Parsed, html_to_markdown, plain_to_markdown, slugify_id
 
 MAX_CHARS = 20 * 1024 * 1024  # a question bank, not a data dump: refused before parsing
 SUPPORTED = ("multichoice", "truefalse")
@@ -53,11 +52,6 @@ UNSUPPORTED = {
 }
 META_TAGS = ("service", "domain", "difficulty", "note")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ONLY_PARAGRAPHS = re.compile(r"^\s*(?:<p>(?:(?!</?p>)[^<]|<br>)*</p>\s*)+$")
-PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+(?=\.))", re.MULTILINE)
-INLINE_SPECIAL = re.compile(r"([\\`*_\[\]])")
-TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -307,23 +301,7 @@ def convert(text: str, text_format: str) -> str:
         return text
     if text_format in ("plain_text", "wiki_like"):
         return plain_to_markdown(text)
-    clean = sanitize_html(text).strip()
-    if "<" not in clean:  # no markup left: text (entities decoded), escaped as Markdown
-        return plain_to_markdown(html.unescape(clean))
-    if ONLY_PARAGRAPHS.match(clean):  # Moodle's usual <p>…</p>: plain paragraphs, readable in the editor
-        paragraphs = [html.unescape(p.replace("<br>", "\n")).strip() for p in PARAGRAPH.findall(clean)]
-        return "\n\n".join(plain_to_markdown(p) for p in paragraphs if p)
-    return clean
-
-
-def plain_to_markdown(text: str) -> str:
-    """Plain text that renders as itself: Markdown's inline marks and line-start blocks escaped, tags and
-    entities spelled out."""
-    text = INLINE_SPECIAL.sub(r"\\\1", text)
-    text = TAG_START.sub("&lt;", re.sub(r"&(?=#?\w+;)", "&amp;", text))
-    return LINE_START.sub(
-        lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text
-    )
+    return html_to_markdown(text)
 
 
 def _external_id(node: Node, stem: str, ids: set, parsed: Parsed) -> str:
