@@ -106,7 +106,7 @@ def test_one_bad_question_refuses_the_whole_file_with_line_field_and_message(gif
         {
             "line": 16,
             "field": "services",
-            "message": "no service: add a [tag:service=KEY] (GIFT) or a services cell (CSV)",
+            "message": NO_TOPIC,
         },
     ]
     assert not Bank.objects.filter(slug="my-bank").exists()
