@@ -26,7 +26,10 @@ With Fargate you manage no servers. {TRUE#You manage none.#Right: none.####Serve
 """
 
 
-NO_SERVICE = "no service: add a [tag:service=KEY] (GIFT) or a services cell (CSV)"
+NO_TOPIC = (
+    "no topic: choose a default topic for this import (import_bank --topic KEY, or “Default topic” on the upload "
+    "form), or name one in the file ([tag:service=KEY], a services cell, a Moodle category or tag)"
+)
 
 
 def run(*args) -> tuple[int, str, str]:
@@ -103,7 +106,7 @@ def test_one_bad_question_refuses_the_whole_file_with_line_field_and_message(gif
         {
             "line": 16,
             "field": "services",
-            "message": "no service: add a [tag:service=KEY] (GIFT) or a services cell (CSV)",
+            "message": NO_TOPIC,
         },
     ]
     assert not Bank.objects.filter(slug="my-bank").exists()

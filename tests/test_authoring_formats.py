@@ -270,7 +270,7 @@ def test_duplicate_ids_in_one_gift_file_are_refused(loaded_content):
 def test_yaml_errors_come_from_the_content_loader_with_line_and_field(loaded_content):
     text = "bank:\n  slug: b\n  title: B\nquestions:\n  - id: q\n    type: single\n    stem: S\n"
     parsed, _ = importing.parse(text, "yaml")
-    assert [(i.line, i.field) for i in parsed.issues] == [(5, "explanation")]
+    assert [(i.line, i.field) for i in parsed.issues] == [(5, "choices")]
 
 
 def test_a_file_that_is_not_utf8_gets_the_line_of_the_bad_byte():

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
 from quizzes.itemstats.stats import problematic_question_ids
-from quizzes.models import Bank, Domain, Flag, Question, Service
+from quizzes.models import Bank, Choice, Domain, Flag, Question, Service
 from quizzes.study.banks import FORBIDDEN_CHOICES, SELECT_WORDS, SLUG, QuestionData, parse_question, references
 from studyapp.content import ContentError, LineDict, content_dir
 
+from .formats import SUFFIXES
 from .importing import _field_of
 from .models import BankStewardship
 
@@ -75,34 +76,51 @@ def upload_max_bytes() -> int:
     return getattr(settings, "AUTHOR_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES)
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
-SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".gift": "gift", ".txt": "gift", ".csv": "csv"}
+def topic_choices() -> list:
+    """Every topic of the catalogue, grouped by category (one query)."""
+    groups: dict[str, list] = {}
+    for key, name, category in Service.objects.order_by("category__order", "order").values_list(
+        "key", "name", "category__name"
+    ):
+        groups.setdefault(category or "Other", []).append((key, f"{name} ({key})"))
+    return list(groups.items())
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="Question bank file")
     format = forms.ChoiceField(
         choices=[
-            ("", "From the file name (.yaml, .gift or .txt, .csv)"),
+            ("", "From the file name (.yaml, .gift or .txt, .csv, .xml)"),
             ("yaml", "YAML"),
             ("gift", "GIFT"),
             ("csv", "CSV"),
+            ("moodlexml", "Moodle XML"),
         ],
         required=False,
+    )
+    topic = forms.ChoiceField(
+        label="Default topic",
+        required=False,
+        help_text=(
+            "For questions whose file names no topic (a Moodle export without tags): they get this one, with a "
+            "warning in the preview. Without it, such questions are refused."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = f"YAML, GIFT or CSV, at most {_size(upload_max_bytes())}."
+        self.fields["file"].help_text = f"YAML, GIFT, CSV or Moodle XML, at most {size_text(upload_max_bytes())}."
+        self.fields["topic"].choices = [("", "None: every question names its topic")] + topic_choices()
 
     def clean_file(self):
         upload, limit = self.cleaned_data["file"], upload_max_bytes()
         if upload.size > limit:
             raise forms.ValidationError(
-                f"This file is {_size(upload.size)}; the limit is {_size(limit)}. Split it into smaller files."
+                f"This file is {size_text(upload.size)}; the limit is {size_text(limit)}. Split it into smaller files."
             )
         return upload
 
@@ -286,6 +304,7 @@ class QuestionFilterForm(forms.Form):
     difficulty = forms.ChoiceField(choices=[("", "Any difficulty"), ("1", "1"), ("2", "2"), ("3", "3")], required=False)
     flagged = forms.BooleanField(label="Only flagged", required=False)
     problematic = forms.BooleanField(label="Only problematic", required=False)
+    unexplained = forms.BooleanField(label="Only without explanation", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,4 +329,12 @@ class QuestionFilterForm(forms.Form):
             questions = questions.filter(Exists(Flag.objects.filter(question=OuterRef("pk"), resolved_at__isnull=True)))
         if data["problematic"]:
             questions = questions.filter(pk__in=problematic_question_ids(bank))
+        if data["unexplained"]:
+            questions = questions.filter(missing_explanation())
         return questions
+
+
+def missing_explanation() -> Q:
+    """Questions imported without an explanation, or with a choice without its why (Moodle banks often have
+    no feedback): learners see "no explanation yet" there."""
+    return Q(explanation_md="") | Q(Exists(Choice.objects.filter(question=OuterRef("pk"), why_md="")))

@@ -1,18 +1,23 @@
 """Importing and exporting question banks: parse, validate all-or-nothing, plan, then write.
 
 Every format ends as the validated `QuestionData` of quizzes.study.banks (native YAML through
-`parse_bank_text`, GIFT and CSV through `parse_question`), and `write_bank` stores it, so revisions and
-learners' history behave exactly as for content/banks/. An import adds and updates questions by id;
+`parse_bank_text`, GIFT, CSV and Moodle XML through `parse_question`), and `write_bank` stores it, so revisions
+and learners' history behave exactly as for content/banks/. An import adds and updates questions by id;
 questions the file does not mention stay as they are.
+
+Unlike the shipped banks, an import may leave explanations empty (a warning per question), and a question
+whose file names no topic gets one from its Moodle category or the import's default topic (a warning), so a
+plain Moodle export imports as it is.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 
 from django.db import transaction
 
-from quizzes.models import Bank, Choice, Domain, Question, Service
+from quizzes.models import Bank, Category, Choice, Domain, Question, Service
 from quizzes.study.banks import (
     BankFile,
     ChoiceData,
@@ -24,11 +29,16 @@ from quizzes.study.banks import (
 )
 from studyapp.content import ContentError, content_dir
 
-from .formats import FORMATS, Issue, Parsed, gift, native, spreadsheet
+from .formats import FORMATS, Issue, Parsed, gift, moodlexml, native, slugify_id, spreadsheet
 
 DEFAULT_DOMAIN = Domain.TECHNOLOGY.value
 DEFAULT_DIFFICULTY = 2
 FIELD_NAMES = ("id", "type", "stem", "choices", "explanation", "services", "domain", "difficulty", "note")
+NO_TOPIC = (
+    "no topic: choose a default topic for this import (import_bank --topic KEY, or “Default topic” on the upload "
+    "form), or name one in the file ([tag:service=KEY], a services cell, a Moodle category or tag)"
+)
+PARSERS = {"gift": gift.parse, "csv": spreadsheet.parse, "moodlexml": moodlexml.parse}
 
 
 class ImportRefused(Exception):
@@ -87,19 +97,91 @@ def _issue(error: ContentError) -> Issue:
     return Issue(error.line, _field_of(error.reason), error.reason)
 
 
-def parse(text: str, fmt: str) -> tuple[Parsed, list[QuestionData]]:
-    """Parse and validate a file in any format: (what the parser saw, the valid questions)."""
+@dataclass
+class Catalogue:
+    """The topic catalogue as an import sees it: each topic's note, and the names a Moodle category may use."""
+
+    notes: dict[str, str]  # topic key -> the slug of the note that teaches it
+    topics: dict[str, str]  # casefolded key, name or short name -> topic key
+    families: dict[str, tuple[str, list[str]]]  # casefolded category key or name -> (its name, its topic keys)
+
+    @classmethod
+    def load(cls) -> "Catalogue":
+        """Two queries: the topics (with their category) and the categories."""
+        notes, topics, members = {}, {}, defaultdict(list)
+        rows = Service.objects.order_by("order").values_list("key", "name", "short", "note_slug", "category_id")
+        for key, name, short, note_slug, category_id in rows:
+            notes[key] = note_slug
+            for label in (short, name, key):
+                topics[label.casefold()] = key
+            members[category_id].append(key)
+        families = {}
+        for pk, key, name in Category.objects.values_list("pk", "key", "name"):
+            for label in (name, key):
+                families[label.casefold()] = (name, members[pk])
+        return cls(notes=notes, topics=topics, families=families)
+
+    def topic_for(self, category: str, default: str) -> tuple[str | None, str]:
+        """The topic of a question whose file names none, and the warning to give (empty: none needed).
+
+        The innermost part of the Moodle category path that names a topic (key, name or short name: `S3`,
+        `Amazon S3`) wins; a part naming a category of the catalogue (`Storage`) gives the default topic when it
+        is in that category, else the category's first topic; then the default topic; else (None, "")."""
+        for part in reversed(category.split("/")):
+            label = part.strip().casefold()
+            if not label:
+                continue
+            for candidate in (label, slugify_id(label)):
+                if candidate in self.topics:
+                    return self.topics[candidate], ""
+                if candidate in self.families:
+                    name, members = self.families[candidate]
+                    if not members:
+                        continue
+                    topic = default if default in members else members[0]
+                    why = "the default topic" if topic == default else "its first topic"
+                    return topic, (
+                        f"the category “{part.strip()}” names the topic family {name}: the question gets {why}, "
+                        f"'{topic}' (tag it with its topic to be precise)"
+                    )
+        if default:
+            return default, f"no topic in the file: the question gets the default topic '{default}'"
+        return None, ""
+
+
+def _feedback_warning(question: QuestionData) -> Issue | None:
+    """Questions imported without an explanation, or with a choice without its why: imported, but the author
+    should know (the bank page lists them); learners see the right answer and "no explanation yet"."""
+    missing = [n for n, choice in enumerate(question.choices, start=1) if not choice.why]
+    parts = []
+    if not question.explanation:
+        parts.append("no explanation (general feedback)")
+    if missing:
+        numbers = ", ".join(str(n) for n in missing)
+        parts.append(f"no feedback on choice{'s' if len(missing) > 1 else ''} {numbers}")
+    if not parts:
+        return None
+    message = " and ".join(parts) + ": learners will see the right answer and “no explanation yet”"
+    return Issue(question.line, "explanation" if not question.explanation else "choices", message)
+
+
+def parse(text: str, fmt: str, *, default_topic: str = "") -> tuple[Parsed, list[QuestionData]]:
+    """Parse and validate a file in any format: (what the parser saw, the valid questions).
+
+    `default_topic` (a topic key, checked by the caller) goes to the questions whose file names no topic."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
     refs = references(content_dir())
     path = Path(f"upload.{fmt}")
     if fmt == "yaml":
-        bank_file: BankFile = parse_bank_text(text, path, refs)
+        bank_file: BankFile = parse_bank_text(text, path, refs, feedback_optional=True)
         parsed = Parsed(bank_slug=bank_file.slug, bank_title=bank_file.title, bank_description=bank_file.description)
         parsed.issues = [_issue(error) for error in bank_file.errors]
+        parsed.warnings = [w for w in map(_feedback_warning, bank_file.questions) if w]
         return parsed, bank_file.questions
-    notes = dict(Service.objects.values_list("key", "note_slug"))
-    parsed = (gift if fmt == "gift" else spreadsheet).parse(text, notes)
+    catalogue = Catalogue.load()
+    notes = catalogue.notes
+    parsed = PARSERS[fmt](text, notes)
     questions: list[QuestionData] = []
     seen: dict[str, int | None] = {}
     for entry in parsed.entries:
@@ -109,16 +191,19 @@ def parse(text: str, fmt: str) -> tuple[Parsed, list[QuestionData]]:
             entry["domain"] = DEFAULT_DOMAIN
         if entry.get("difficulty") in ("", None):
             entry["difficulty"] = DEFAULT_DIFFICULTY
-        services = entry.get("services") or []
-        if "note" not in entry and services and services[0] in notes:
+        if not entry.get("services"):
+            topic, warning = catalogue.topic_for(getattr(entry, "category", ""), default_topic)
+            if topic is None:
+                parsed.issues.append(Issue(entry.line, "services", NO_TOPIC))
+                continue
+            entry["services"] = [topic]
+            if warning:
+                parsed.warnings.append(Issue(entry.line, "services", warning))
+        services = entry["services"]
+        if "note" not in entry and services[0] in notes:
             entry["note"] = notes[services[0]]  # the note that teaches the question's first service
-        if not services:
-            parsed.issues.append(
-                Issue(entry.line, "services", "no service: add a [tag:service=KEY] (GIFT) or a services cell (CSV)")
-            )
-            continue
         try:
-            question = parse_question(entry, path, refs)
+            question = parse_question(entry, path, refs, feedback_optional=True)
         except ContentError as error:
             parsed.issues.append(_issue(error))
             continue
@@ -133,6 +218,9 @@ def parse(text: str, fmt: str) -> tuple[Parsed, list[QuestionData]]:
             continue
         seen[question.external_id] = question.line
         questions.append(question)
+        warning = _feedback_warning(question)
+        if warning:
+            parsed.warnings.append(warning)
     return parsed, questions
 
 
@@ -199,13 +287,23 @@ def run_import(
     dry_run: bool = False,
     decode_issue: Issue | None = None,
     on_create=None,
+    default_topic: str = "",
 ) -> Report:
     """Validate the whole file; write nothing unless every question is valid and this is not a dry run.
 
-    `on_create(bank)` runs inside the write transaction when the import creates the bank (ownership)."""
-    parsed, questions = (Parsed(issues=[decode_issue]), []) if decode_issue else parse(text, fmt)
+    `on_create(bank)` runs inside the write transaction when the import creates the bank (ownership);
+    `default_topic` is the topic of the questions whose file names none."""
+    if default_topic and not Service.objects.filter(key=default_topic).exists():
+        report = Report(format=fmt, bank=bank_slug, dry_run=dry_run)
+        report.refused.append(Issue(None, "topic", unknown_topic(default_topic)))
+        return report
+    if decode_issue:
+        parsed, questions = Parsed(issues=[decode_issue]), []
+    else:
+        parsed, questions = parse(text, fmt, default_topic=default_topic)
     slug = bank_slug or parsed.bank_slug
-    report = Report(format=fmt, bank=slug, dry_run=dry_run, refused=list(parsed.issues), warnings=parsed.warnings)
+    warnings = sorted(parsed.warnings, key=lambda issue: (issue.line is None, issue.line or 0))  # file order
+    report = Report(format=fmt, bank=slug, dry_run=dry_run, refused=list(parsed.issues), warnings=warnings)
     if not slug:
         report.refused.append(Issue(None, "bank", "no bank: pass --bank SLUG"))
         return report
@@ -235,8 +333,19 @@ def run_import(
     return report
 
 
+def unknown_topic(key: str) -> str:
+    """The message for a default topic that is not in the catalogue, with the nearest keys."""
+    keys = list(Service.objects.values_list("key", flat=True))
+    near = get_close_matches(key, keys, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(near)}?" if near else ""
+    return (
+        f"unknown topic '{key}': the default topic must be a topic key of the catalogue (content/services.yaml "
+        f"and content/topics/, e.g. lambda or s3).{hint}"
+    )
+
+
 def export(bank: Bank, fmt: str) -> str:
-    """The bank's active questions in one of the three formats."""
+    """The bank's active questions in one of the formats."""
     questions = stored_questions(bank)
     if fmt == "yaml":
         return native.dump(bank.slug, bank.title, bank.description_md, questions)
@@ -244,4 +353,6 @@ def export(bank: Bank, fmt: str) -> str:
         return gift.dump(bank.slug, questions)
     if fmt == "csv":
         return spreadsheet.dump(questions)
+    if fmt == "moodlexml":
+        return moodlexml.dump(bank.title, bank.description_md, questions)
     raise ValueError(fmt)

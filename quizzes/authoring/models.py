@@ -43,6 +43,7 @@ class PendingImport(models.Model):
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="pending_imports")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     format = models.CharField(max_length=10)
+    default_topic = models.CharField(max_length=40, blank=True)  # for questions whose file names no topic
     file_name = models.CharField(max_length=255)
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,7 +8,7 @@ nor co-authors; owner-only actions (co-authors, archive) answer 404 to co-author
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from quizzes.models import Flag, Question
+from quizzes.models import Choice, Flag, Question
 from studyapp.accounts.roles import instructor_required
 from studyapp.rendering import render_markdown
 
 from . import editing, importing
-from .formats import FORMATS
+from .formats import FORMATS, LABELS
 from .forms import (
     MAX_CHOICES,
     BankForm,
@@ -32,11 +32,12 @@ from .forms import (
     QuestionForm,
     UploadForm,
     initial_for,
+    missing_explanation,
 )
 from .models import BankStewardship, FlagResolution, PendingImport
 
-CONTENT_TYPES = {"yaml": "application/yaml", "gift": "text/plain", "csv": "text/csv"}
-EXTENSIONS = {"yaml": "yaml", "gift": "gift.txt", "csv": "csv"}
+CONTENT_TYPES = {"yaml": "application/yaml", "gift": "text/plain", "csv": "text/csv", "moodlexml": "application/xml"}
+EXTENSIONS = {"yaml": "yaml", "gift": "gift.txt", "csv": "csv", "moodlexml": "moodle.xml"}
 PREVIEW_FIELDS = ("stem", "explanation")
 QUESTIONS_PER_PAGE = 50
 
@@ -101,9 +102,13 @@ def bank_detail(request: HttpRequest, slug: str) -> HttpResponse:
     stewardship = _get_bank_for_user(request, slug)
     filters = QuestionFilterForm(request.GET or None)
     open_flags = Flag.objects.filter(question=OuterRef("pk"), resolved_at__isnull=True).values("question")
+    active = Question.objects.filter(bank=stewardship.bank, is_active=True)
     questions = (
-        filters.filter(Question.objects.filter(bank=stewardship.bank, is_active=True), stewardship.bank)
-        .annotate(open_flags=Coalesce(Subquery(open_flags.annotate(n=Count("pk")).values("n")), Value(0)))
+        filters.filter(active, stewardship.bank)
+        .annotate(
+            open_flags=Coalesce(Subquery(open_flags.annotate(n=Count("pk")).values("n")), Value(0)),
+            unexplained_choices=Exists(Choice.objects.filter(question=OuterRef("pk"), why_md="")),
+        )
         .prefetch_related("services")
         .order_by("position", "pk")
     )
@@ -117,7 +122,8 @@ def bank_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
-        "formats": FORMATS,
+        "formats": LABELS.items(),
+        "unexplained": active.filter(missing_explanation()).count(),
     }
     template = "authoring/bank.html#question-list" if request.htmx else "authoring/bank.html"
     return render(request, template, context)
@@ -387,14 +393,19 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and not form.is_valid():
         return render(request, "authoring/import.html", context, status=422)
     if request.method == "POST":
-        upload, fmt = form.cleaned_data["file"], form.cleaned_data["format"]
+        upload, fmt, topic = form.cleaned_data["file"], form.cleaned_data["format"], form.cleaned_data["topic"]
         text, issue = importing.decode(upload.read())
-        report = importing.run_import(text, fmt, bank_slug=slug, dry_run=True, decode_issue=issue)
+        report = importing.run_import(text, fmt, bank_slug=slug, dry_run=True, decode_issue=issue, default_topic=topic)
         context.update(report=report, file_name=upload.name)
         PendingImport.objects.filter(bank=stewardship.bank, uploaded_by=request.user).delete()
         if report.clean:
             context["pending"] = PendingImport.objects.create(
-                bank=stewardship.bank, uploaded_by=request.user, format=fmt, file_name=upload.name[:255], text=text
+                bank=stewardship.bank,
+                uploaded_by=request.user,
+                format=fmt,
+                default_topic=topic,
+                file_name=upload.name[:255],
+                text=text,
             )
     return render(request, "authoring/import.html", context)
 
@@ -405,7 +416,7 @@ def import_confirm(request: HttpRequest, slug: str, pending_id: int) -> HttpResp
     """Write the previewed file (all or nothing, validated again: the bank may have changed since)."""
     stewardship = _get_bank_for_user(request, slug)
     pending = get_object_or_404(PendingImport, pk=pending_id, bank=stewardship.bank, uploaded_by=request.user)
-    report = importing.run_import(pending.text, pending.format, bank_slug=slug)
+    report = importing.run_import(pending.text, pending.format, bank_slug=slug, default_topic=pending.default_topic)
     if not report.clean:
         context = {"stewardship": stewardship, "bank": stewardship.bank, "form": UploadForm(), "report": report}
         context["file_name"] = pending.file_name
@@ -425,7 +436,7 @@ def import_confirm(request: HttpRequest, slug: str, pending_id: int) -> HttpResp
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     stewardship = _get_bank_for_user(request, slug)
     if fmt not in FORMATS:
-        raise BadRequest("Export as yaml, gift or csv.")
+        raise BadRequest("Export as yaml, gift, csv or moodlexml.")
     response = HttpResponse(importing.export(stewardship.bank, fmt), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{slug}.{EXTENSIONS[fmt]}"'
     return response

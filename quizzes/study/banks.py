@@ -105,8 +105,9 @@ def _anchor_ids(toc: list[dict]) -> set[str]:
     return ids
 
 
-def parse_bank_text(text: str, path: Path | str, refs: References) -> BankFile:
-    """Validate one bank file; returns its data and every error found (each with a line when known)."""
+def parse_bank_text(text: str, path: Path | str, refs: References, *, feedback_optional: bool = False) -> BankFile:
+    """Validate one bank file; returns its data and every error found (each with a line when known).
+    `feedback_optional` is for instructors' imports only (see `parse_question`)."""
     path = Path(path)
     result = BankFile(path=path)
     try:
@@ -133,7 +134,7 @@ def parse_bank_text(text: str, path: Path | str, refs: References) -> BankFile:
     seen: dict[str, int | None] = {}
     for entry in questions:
         try:
-            question = parse_question(entry, path, refs)
+            question = parse_question(entry, path, refs, feedback_optional=feedback_optional)
         except ContentError as error:
             result.errors.append(error)
             continue
@@ -151,15 +152,21 @@ def parse_bank_text(text: str, path: Path | str, refs: References) -> BankFile:
     return result
 
 
-def _text(entry: dict, key: str, path: Path, where: str, line: int | None) -> str:
+def _text(entry: dict, key: str, path: Path, where: str, line: int | None, *, optional: bool = False) -> str:
     value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
+    if optional and value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not (value.strip() or optional):
         raise ContentError(path, f"{where}: '{key}' must be non-empty text", line)
     return value.strip()
 
 
-def parse_question(entry, path: Path, refs: References) -> QuestionData:
-    """One question mapping -> QuestionData, or a ContentError naming the question and its line."""
+def parse_question(entry, path: Path, refs: References, *, feedback_optional: bool = False) -> QuestionData:
+    """One question mapping -> QuestionData, or a ContentError naming the question and its line.
+
+    The shipped banks (content/banks/) explain every question and every choice. An instructor's import may
+    leave the explanation or a choice's "why" empty (`feedback_optional`: most Moodle banks have no
+    feedback); learners then see the right answer and "no explanation yet"."""
     line = getattr(entry, "line", None)
     if not isinstance(entry, dict):
         raise ContentError(path, "each question must be a mapping", line)
@@ -174,8 +181,8 @@ def parse_question(entry, path: Path, refs: References) -> QuestionData:
     if qtype not in Question.Type.values:
         raise ContentError(path, f"{where}: 'type' must be one of {', '.join(Question.Type.values)}", line)
     stem = _text(entry, "stem", path, where, line)
-    explanation = _text(entry, "explanation", path, where, line)
-    choices = _parse_choices(entry.get("choices"), path, where, line)
+    explanation = _text(entry, "explanation", path, where, line, optional=feedback_optional)
+    choices = _parse_choices(entry.get("choices"), path, where, line, why_optional=feedback_optional)
     _check_choice_rules(qtype, stem, choices, path, where, line)
 
     services = entry.get("services")
@@ -215,7 +222,7 @@ def parse_question(entry, path: Path, refs: References) -> QuestionData:
     )
 
 
-def _parse_choices(raw, path: Path, where: str, line: int | None) -> list[ChoiceData]:
+def _parse_choices(raw, path: Path, where: str, line: int | None, *, why_optional: bool = False) -> list[ChoiceData]:
     if not isinstance(raw, list) or not raw:
         raise ContentError(path, f"{where}: 'choices' must be a non-empty list", line)
     choices = []
@@ -236,7 +243,9 @@ def _parse_choices(raw, path: Path, where: str, line: int | None) -> list[Choice
         if not isinstance(item.get("correct"), bool):
             raise ContentError(path, f"{where}: choice {number} needs 'correct: true' or 'correct: false'", item_line)
         why = item.get("why")
-        if not isinstance(why, str) or not why.strip():
+        if why_optional and why in (None, ""):
+            why = ""
+        if not isinstance(why, str) or not (why.strip() or why_optional):
             raise ContentError(path, f"{where}: choice {number} needs 'why' (why it is right or wrong)", item_line)
         if FORBIDDEN_CHOICES.search(text):
             raise ContentError(path, f"{where}: choice {number}: no 'all/none of the above' options", item_line)

@@ -107,3 +107,51 @@ def test_the_editor_is_accessible_in_dark_mode_with_errors_shown(page, live_serv
     page.get_by_role("button", name="Save question").click()
     expect(page.get_by_text("Write the question: it is required.")).to_be_visible()
     assert_accessible(page)
+
+
+MOODLE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="category"><category><text>$course$/top/Default for CLF-C02</text></category></question>
+  <question type="multichoice">
+    <name><text>Cheapest storage class</text></name>
+    <questiontext format="html"><text><![CDATA[<p>Which S3 storage class costs the least?</p>]]></text></questiontext>
+    <generalfeedback format="html"><text></text></generalfeedback>
+    <single>true</single>
+    <answer fraction="100"><text>S3 Glacier Deep Archive</text><feedback><text></text></feedback></answer>
+    <answer fraction="0"><text>S3 Standard</text><feedback><text></text></feedback></answer>
+    <answer fraction="0"><text>S3 Standard-IA</text><feedback><text></text></feedback></answer>
+    <answer fraction="0"><text>S3 One Zone-IA</text><feedback><text></text></feedback></answer>
+  </question>
+</quiz>
+"""
+
+
+def test_an_author_uploads_a_moodle_xml_file_with_a_default_topic_and_finds_what_lacks_an_explanation(
+    page, live_server, assert_accessible, tmp_path
+):
+    ServiceFactory(key="s3", name="Amazon S3", short="S3", note_slug="storage")
+    stewardship = StewardshipFactory(owner=InstructorFactory(username="author"), bank__title="Storage drills")
+    log_in(page, live_server, "author", f"/author/{stewardship.bank.slug}/")
+    page.get_by_role("link", name="Import a file", exact=True).click()
+    expect(page.get_by_role("heading", name="Import questions into Storage drills")).to_be_visible()
+    assert_accessible(page)
+
+    path = tmp_path / "week1.xml"
+    path.write_text(MOODLE_XML)
+    page.get_by_label("Question bank file:").set_input_files(str(path))
+    page.get_by_label("Default topic:").select_option("s3")
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", name="Preview of week1.xml")).to_be_visible()
+    expect(page.get_by_text("1 to create, 0 to update, 0 unchanged, 0 refused.")).to_be_visible()
+    expect(page.get_by_text("no topic in the file: the question gets the default topic 's3'")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Import week1.xml").click()
+    expect(page.get_by_text("Imported week1.xml: 1 created, 0 updated, 0 unchanged.")).to_be_visible()
+    expect(page.get_by_text("1 question has no explanation or a choice without its “why”")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Show only these").click()
+    expect(page.get_by_role("row", name="cheapest-storage-class no explanation")).to_be_visible()
+    assert list(Question.objects.filter(bank=stewardship.bank).values_list("external_id", flat=True)) == [
+        "cheapest-storage-class"
+    ]

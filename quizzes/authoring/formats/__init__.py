@@ -1,16 +1,27 @@
-"""Import and export formats for question banks: native YAML, GIFT (Moodle) and CSV.
+"""Import and export formats for question banks: native YAML, GIFT (Moodle), CSV and Moodle XML.
 
 Every parser takes text and returns a `Parsed`: the questions as the same mappings the native YAML
-loader reads (so `quizzes.study.banks.parse_question` validates all three formats with the same rules) plus
+loader reads (so `quizzes.study.banks.parse_question` validates every format with the same rules) plus
 every problem found, each with its line. Parsers never raise on bad input: a malformed file is a report.
+A question whose file names no topic keeps its Moodle category path in `entry.category` (GIFT `$CATEGORY:`,
+Moodle XML `<question type="category">`), for `importing` to map onto the catalogue.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 
 from studyapp.content import LineDict
+from studyapp.rendering import sanitize_html
 
-FORMATS = ("yaml", "gift", "csv")
+FORMATS = ("yaml", "gift", "csv", "moodlexml")
+LABELS = {"yaml": "YAML", "gift": "GIFT", "csv": "CSV", "moodlexml": "Moodle XML"}
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".gift": "gift", ".txt": "gift", ".csv": "csv", ".xml": "moodlexml"}
+ONLY_PARAGRAPHS = re.compile(r"^\s*(?:<p>(?:(?!</?p>)[^<]|<br>)*</p>\s*)+$")
+PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+(?=\.))", re.MULTILINE)
+INLINE_SPECIAL = re.compile(r"([\\`*_\[\]])")
+TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 MAX_LINE_CHARS = 100_000  # a longer line is not a question bank (minified data, a binary blob)
 
 
@@ -52,3 +63,29 @@ def slugify_id(text: str) -> str:
     """A stable question id from a title: lowercase words joined by dashes (at most 100 characters)."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:100].strip("-")
+
+
+def html_to_markdown(text: str) -> str:
+    """Imported HTML (Moodle's, GIFT's `[html]`) as the app's Markdown: sanitized with the allowlist of every
+    Markdown field; Moodle's usual plain paragraphs (`<p>…</p>`, `<br>`) become plain text, readable in the
+    editor."""
+    clean = sanitize_html(text.strip()).strip()
+    if "<" not in clean:  # no markup left: text (entities decoded), escaped as Markdown
+        return plain_to_markdown(html.unescape(clean))
+    if ONLY_PARAGRAPHS.match(clean):
+        paragraphs = [html.unescape(p.replace("<br>", "\n")).strip() for p in PARAGRAPH.findall(clean)]
+        return "\n\n".join(plain_to_markdown(p) for p in paragraphs if p)
+    return clean
+
+
+def plain_to_markdown(text: str) -> str:
+    """Plain text that renders as itself: Markdown's inline marks and line-start blocks escaped, tags and
+    entities spelled out."""
+    text = INLINE_SPECIAL.sub(r"\\\1", text)
+    text = TAG_START.sub("&lt;", re.sub(r"&(?=#?\w+;)", "&amp;", text))
+
+    def block(match: re.Match) -> str:
+        indent, mark = match.groups()
+        return indent + (mark + "\\" if mark[0].isdigit() else "\\" + mark)
+
+    return LINE_START.sub(block, text)

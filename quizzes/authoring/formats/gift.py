@@ -3,8 +3,9 @@
 Supported: multiple choice (`=` right, `~` wrong), multiple answers (`~%50%`), true/false (`{T}`,
 `{FALSE#wrong#right}`), `::title::`, per-answer `#feedback`, `####` general feedback, `$CATEGORY:`,
 `//` comment lines with `[id:…]` and `[tag:…]`, the escapes `\\ \\~ \\= \\# \\{ \\} \\: \\n` and the
-`[markdown]`, `[html]`, `[plain]`, `[moodle]` format prefixes. The types the app cannot represent
-(essay, short answer, numerical, matching, missing word, description) are refused with their line.
+`[markdown]`, `[html]` (sanitized; plain paragraphs become plain text), `[plain]`, `[moodle]` format prefixes.
+The types the app cannot represent (essay, short answer, numerical, matching, missing word, description) are
+refused with their line.
 
 Metadata rides in tags: `[tag:service=lambda]` (or a bare `[tag:lambda]` naming a service),
 `[tag:domain=…]`, `[tag:difficulty=2]`, `[tag:note=slug#anchor]`.
@@ -15,9 +16,8 @@ import re
 
 from quizzes.study.banks import SELECT_WORDS
 from studyapp.content import LineDict
-from studyapp.rendering import sanitize_html
 
-from . import Issue, Parsed, check_lines, slugify_id
+from . import Issue, Parsed, check_lines, html_to_markdown, slugify_id
 
 SPECIAL = "~=#{}:"
 FORMAT_PREFIX = re.compile(r"\s*\[(markdown|html|plain|moodle)\]")
@@ -192,6 +192,7 @@ def _question(body: str, block: _Block, category: str, services: dict[str, str],
     entry = LineDict(line=line)
     entry["id"] = _external_id(block, title, stem)
     entry.update(_metadata(block, category, services, parsed))
+    entry.category = category
     if isinstance(choices, str):  # true/false: the answer word
         entry["type"] = "truefalse"
         choices = _true_false(choices, line)
@@ -270,7 +271,7 @@ def _converter(text_format: str):
     def convert(raw: str) -> str:
         text = unescape(raw).strip()
         if text_format == "html":
-            return sanitize_html(text)
+            return html_to_markdown(text)
         if text_format in ("plain", "moodle"):
             return MARKDOWN_SPECIAL.sub(r"\\\1", text)
         return text

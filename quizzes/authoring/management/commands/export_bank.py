@@ -8,7 +8,7 @@ from quizzes.models import Bank
 
 
 class Command(BaseCommand):
-    help = "Export a question bank's active questions as YAML, GIFT or CSV."
+    help = "Export a question bank's active questions as YAML, GIFT, CSV or Moodle XML."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("slug")

@@ -4,10 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quizzes.authoring import importing
-from quizzes.authoring.formats import FORMATS, slugify_id
+from quizzes.authoring.formats import FORMATS, SUFFIXES, slugify_id
+from quizzes.authoring.forms import size_text, upload_max_bytes
 from studyapp.accounts.models import User
-
-SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".gift": "gift", ".txt": "gift", ".csv": "csv"}
 
 
 class Command(BaseCommand):
@@ -21,14 +20,28 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, help="default: from the file name's extension")
         parser.add_argument("--bank", default="", help="bank slug (default: the YAML header, or the file name)")
         parser.add_argument("--owner", default="", help="username of the instructor who owns a new bank")
+        parser.add_argument(
+            "--topic",
+            default="",
+            help="default topic key for the questions whose file names none (a GIFT or Moodle file without tags)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
         parser.add_argument("--report", choices=["text", "json"], default="text")
 
-    def handle(self, *, path: Path, format: str | None, bank: str, owner: str, dry_run: bool, report: str, **_):
+    def handle(
+        self, *, path: Path, format: str | None, bank: str, owner: str, topic: str, dry_run: bool, report: str, **_
+    ):
         fmt = format or SUFFIXES.get(path.suffix.lower())
         if fmt is None:
             raise CommandError(f"cannot tell the format of {path.name}: pass --format {{{','.join(FORMATS)}}}")
         try:
+            size, limit = path.stat().st_size, upload_max_bytes()
+            if size > limit:
+                raise CommandError(
+                    f"{path} is {size_text(size)}; the limit is {size_text(limit)} (setting AUTHOR_UPLOAD_MAX_BYTES): "
+                    "split it into smaller files. Nothing was imported.",
+                    returncode=1,
+                )
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from None
@@ -47,6 +60,7 @@ class Command(BaseCommand):
                 bank_slug=bank,
                 dry_run=dry_run,
                 decode_issue=decode_issue,
+                default_topic=topic,
                 on_create=(lambda new_bank: _own(new_bank, owner_user)) if owner_user else None,
             )
         except importing.ImportRefused as error:
