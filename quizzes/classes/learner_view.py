@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from quizzes.classes import standing
 from quizzes.classes.models import Assignment
+from quizzes.models import LearnerSettings
 
 
 @dataclass
@@ -58,13 +59,14 @@ def start_of(assignment: Assignment, now: datetime) -> Start | None:
 
 def assignments_of(learner, now: datetime, classroom=None) -> list[Row]:
     """The learner's assignments in the classes they joined (or in one class), soonest due first."""
-    if learner is None or getattr(learner, "is_guest", False):
-        return []
+    if learner is None or getattr(learner, "is_guest", False) or not getattr(learner, "in_a_class", True):
+        return []  # a user loaded by StudyUserManager knows whether they joined a class: no query
     assignments = Assignment.objects.filter(classroom__memberships__learner=learner).select_related("classroom")
     if classroom is not None:
         assignments = assignments.filter(classroom=classroom)
     assignments = list(assignments.order_by("due_at", "pk"))
     if not assignments:
         return []
-    progress = standing.compute([learner.pk], assignments, now)
+    settings = {learner.pk: LearnerSettings.for_learner(learner)}  # loaded with the user: no query
+    progress = standing.compute([learner.pk], assignments, now, settings=settings)
     return [Row(a, progress.of(learner.pk, a.pk), start_of(a, now)) for a in assignments]

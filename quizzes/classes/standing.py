@@ -116,7 +116,13 @@ class ClassProgress:
 
 
 def compute(
-    learner_ids: list[int], assignments: list[Assignment], now: datetime, memories=None, catalogue=None, recall=None
+    learner_ids: list[int],
+    assignments: list[Assignment],
+    now: datetime,
+    memories=None,
+    catalogue=None,
+    recall=None,
+    settings=None,
 ) -> ClassProgress:
     """Every learner's standing on every assignment: at most one query per kind of assignment, plus the
     catalogue and the memories for mastery; what the caller read already (memories, catalogue, recall) is passed
@@ -139,7 +145,7 @@ def compute(
                 in_time, total = counts.get((learner_id, assignment.pk), (0, 0))
                 result.standings[(learner_id, assignment.pk)] = _counted(assignment, in_time, total, now, noun)
     if by_kind[Assignment.Kind.MASTER]:
-        _mastery(result, learner_ids, by_kind[Assignment.Kind.MASTER], now, memories, catalogue, recall)
+        _mastery(result, learner_ids, by_kind[Assignment.Kind.MASTER], now, memories, catalogue, recall, settings)
     if by_kind[Assignment.Kind.EXAM]:
         _exams(result, learner_ids, by_kind[Assignment.Kind.EXAM], now)
     return result
@@ -211,10 +217,11 @@ def read_memories(learner_ids: list[int]) -> list[tuple]:
     )
 
 
-def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetime) -> tuple[dict, dict]:
+def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetime, saved=None) -> tuple[dict, dict]:
     """(learner, question) -> FSRS retrievability now, with each learner's own scheduler (one query for the
-    learners' settings)."""
-    saved = {s.learner_id: s for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)}
+    learners' settings, unless `saved` has them)."""
+    if saved is None:
+        saved = {s.learner_id: s for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)}
     schedulers = {pk: saved.get(pk, LearnerSettings()).scheduler() for pk in learner_ids}
     recall = {}
     for learner_id, question_id, stability, last_review in memories:
@@ -223,11 +230,11 @@ def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetim
     return recall, {pk: saved.get(pk, LearnerSettings()).desired_retention for pk in learner_ids}
 
 
-def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, catalogue, recall) -> None:
+def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, catalogue, recall, settings) -> None:
     if memories is None:
         memories = read_memories(learner_ids)
     result.memories = memories
-    recall, retention = recall or retrievabilities(learner_ids, memories, now)
+    recall, retention = recall or retrievabilities(learner_ids, memories, now, settings)
     scopes = (catalogue or Catalogue.read()).scope_ids(assignments)
     for a in assignments:
         scope = scopes[a.pk]
