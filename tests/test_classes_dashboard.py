@@ -11,6 +11,7 @@ from quizzes.exams.models import ExamAttempt
 from tests.factories import (
     AssignmentFactory,
     ClassroomFactory,
+    InstructorFactory,
     MembershipFactory,
     QuestionFactory,
     QuestionMemoryFactory,
@@ -133,3 +134,30 @@ def test_the_gradebook_defuses_formulas_in_names_and_titles(client, instructor, 
 def test_an_unknown_gradebook_format_is_a_bad_request(client, instructor, classroom):
     client.force_login(instructor)
     assert client.get(f"/classes/{classroom.pk}/gradebook.csv?format=xls").status_code == 400
+
+
+def _stats_row(page: str, question) -> str:
+    return page.split(f'id="question-{question.pk}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_item_statistics_filtered_to_a_class_count_only_its_learners(client, instructor, learner, classroom):
+    MembershipFactory(classroom=classroom, learner=learner)
+    outsider = UserFactory(username="outsider")
+    question = QuestionFactory(stem_md="Which one?")
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question), answer=[2], correct=False)
+    for _ in range(3):
+        ReviewLogFactory(memory=QuestionMemoryFactory(learner=outsider, question=QuestionFactory()), correct=True)
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=outsider, question=question), answer=[1], correct=True)
+    client.force_login(instructor)
+    page = client.get(f"/author/{question.bank.slug}/stats/?class={classroom.pk}").content.decode()
+    row = _stats_row(page, question)
+    assert "Cloud 101" in page and "0.0 %" in row  # the class's one answer was wrong; the outsider's is not here
+    assert "Option B" in row and ": 1 (100 %)" in row
+    assert f"sort=-position&amp;class={classroom.pk}" in page or f"&amp;class={classroom.pk}" in page
+
+
+def test_item_statistics_of_another_teachers_class_are_not_found(client, classroom):
+    question = QuestionFactory()
+    client.force_login(InstructorFactory())
+    assert client.get(f"/author/{question.bank.slug}/stats/?class={classroom.pk}").status_code == 404
+    assert client.get(f"/author/{question.bank.slug}/stats/?class=abc").status_code == 400
