@@ -209,3 +209,12 @@ def test_deleting_the_account_removes_the_memberships(learner, classroom):
     MembershipFactory(classroom=classroom, learner=learner)
     learner.delete()
     assert not Membership.objects.exists()
+
+
+def test_a_learners_data_export_lists_their_classes(client, learner, classroom):
+    import json
+
+    MembershipFactory(classroom=classroom, learner=learner)
+    client.force_login(learner)
+    data = json.loads(client.get("/settings/export.json").content)
+    assert [(c["class"], c["owner"]) for c in data["classes"]] == [("CLF-C02 spring", "barbara")]

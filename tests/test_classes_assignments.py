@@ -21,6 +21,12 @@ from tests.factories import (
 )
 from tests.test_exams import clock, exam_bank  # noqa: F401 (fixtures)
 
+# Session and user (with settings, role and class membership), the class, its assignments, then one query per
+# kind: reviews, trainer answers, the catalogue with the learner's memories (mastery), exam attempts.
+LEARNER_CLASS_PAGE_QUERIES = 8
+# The progress page's 8 for a learner in no class, plus the assignments and the same per-kind queries.
+PROGRESS_QUERIES = 10
+
 
 @pytest.fixture
 def classroom(instructor, learner):
@@ -274,3 +280,24 @@ def test_a_custom_exam_draws_only_from_the_chosen_bank(client, learner, classroo
     _start(client, assignment)
     attempt = ExamAttempt.objects.get()
     assert set(attempt.questions.values_list("question__bank", flat=True)) == {other.pk}
+
+
+def test_the_learners_pages_read_assignments_of_every_kind_in_a_few_queries(
+    client, learner, classroom, django_assert_max_num_queries
+):
+    s3 = ServiceFactory(key="s3")
+    for question in [QuestionFactory(services=[s3]) for _ in range(5)]:
+        ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question))
+    for n, kind in enumerate(["review", "master", "drill", "exam"] * 3):
+        extra = {"exam_preset": "quick", "target": None} if kind == "exam" else {}
+        if kind in ("drill", "master"):
+            extra = {"topics": ["s3", "ec2"], "target": 2 if kind == "drill" else None}
+        AssignmentFactory(classroom=classroom, title=f"Work {n}", kind=kind, **extra)
+    client.force_login(learner)
+    client.get(f"/classes/{classroom.pk}/")
+    with django_assert_max_num_queries(LEARNER_CLASS_PAGE_QUERIES):
+        page = client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert page.count('<th scope="row">Work ') == 12
+    with django_assert_max_num_queries(PROGRESS_QUERIES):
+        page = client.get("/progress/").content.decode()
+    assert page.count('<th scope="row">Work ') == 12

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from quizzes.classes.models import Membership
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
@@ -123,6 +124,12 @@ EXPORT_TABLES = [
             ("comment", "comment"), ("created_at", "created_at"), ("resolved_at", "resolved_at"),
         ],
         lambda learner: Flag.objects.filter(learner=learner).order_by("created_at"),
+    ),
+    Table(
+        "classes",
+        "The classes you joined (quizzes.classes); leaving one or deleting the account removes it.",
+        [("class", "classroom__name"), ("owner", "classroom__owner__username"), ("joined_at", "joined_at")],
+        lambda learner: Membership.objects.filter(learner=learner).order_by("joined_at"),
     ),
 ]  # fmt: skip
 
