@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
 
 from quizzes.classes import standing
 from quizzes.classes.models import Assignment, Classroom, Membership
@@ -177,17 +176,18 @@ def _activity(ids, now: datetime) -> tuple[charts.ColumnChart, list[tuple], int]
     """Study ratings of the class per day over the last ACTIVITY_DAYS days (UTC days)."""
     first = now.astimezone(UTC).date() - timedelta(days=ACTIVITY_DAYS - 1)
     since = datetime.combine(first, time(), tzinfo=UTC)
+    days = [first + timedelta(days=i) for i in range(ACTIVITY_DAYS)]
     counts = {}
     if ids:
-        rows = (
-            ReviewLog.objects.filter(learner_id__in=ids, reviewed_at__gte=since)
-            .annotate(day=TruncDate("reviewed_at", tzinfo=UTC))
-            .values("day")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        counts = {row["day"]: row["n"] for row in rows}
-    days = [first + timedelta(days=i) for i in range(ACTIVITY_DAYS)]
+        # One count per day over the learners' index range: casting each row's time to a date (TruncDate) ran a
+        # Python function per review on SQLite (0.4 s for 40,000 reviews).
+        starts = [since + timedelta(days=i) for i in range(ACTIVITY_DAYS + 1)]
+        per_day = {
+            f"d{i}": Count("pk", filter=Q(reviewed_at__gte=starts[i], reviewed_at__lt=starts[i + 1]))
+            for i in range(ACTIVITY_DAYS)
+        }
+        totals = ReviewLog.objects.filter(learner_id__in=ids, reviewed_at__gte=since).aggregate(**per_day)
+        counts = {day: totals[f"d{i}"] for i, day in enumerate(days)}
     values = [counts.get(day, 0) for day in days]
     peak = charts.nice_peak(max(values) if values else 0)
     chart = charts.columns(
