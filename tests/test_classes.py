@@ -218,3 +218,33 @@ def test_a_learners_data_export_lists_their_classes(client, learner, classroom):
     client.force_login(learner)
     data = json.loads(client.get("/settings/export.json").content)
     assert [(c["class"], c["owner"]) for c in data["classes"]] == [("CLF-C02 spring", "barbara")]
+
+
+def test_the_owner_deletes_a_class_after_confirming_and_learners_keep_their_work(
+    client, instructor, learner, classroom
+):
+    from tests.factories import AssignmentFactory, QuestionMemoryFactory
+
+    MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom)
+    memory = QuestionMemoryFactory(learner=learner)
+    client.force_login(instructor)
+    client.post(f"/classes/{classroom.pk}/delete")
+    assert Classroom.objects.exists()  # not confirmed
+    colleague = InstructorFactory()
+    classroom.co_teachers.add(colleague)
+    client.force_login(colleague)
+    assert client.post(f"/classes/{classroom.pk}/delete", {"confirm": "yes"}).status_code == 403
+    client.force_login(instructor)
+    assert client.post(f"/classes/{classroom.pk}/delete", {"confirm": "yes"}).status_code == 302
+    assert not Classroom.objects.exists() and not Membership.objects.exists()
+    memory.refresh_from_db()
+
+
+def test_an_instructor_who_owns_a_class_is_told_before_deleting_the_account(client, instructor, classroom):
+    from tests.factories import PASSWORD
+
+    client.force_login(instructor)
+    response = client.post("/settings/delete/", {"password": PASSWORD, "confirm": "on"}, follow=True)
+    assert "you own 1 class" in response.content.decode()
+    assert Classroom.objects.exists()

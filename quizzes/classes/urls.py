@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:class_id>/", views.detail, name="detail"),
     path("<int:class_id>/leave", views.leave, name="leave"),
     path("<int:class_id>/access", views.access, name="access"),
+    path("<int:class_id>/delete", views.delete, name="delete"),
     path("<int:class_id>/co-teachers/", views.co_teacher_add, name="co_teacher_add"),
     path("<int:class_id>/co-teachers/<int:user_id>/remove", views.co_teacher_remove, name="co_teacher_remove"),
     path("<int:class_id>/assignments/new/", views.assignment_create, name="assignment_create"),

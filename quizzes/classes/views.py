@@ -186,6 +186,20 @@ def access(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def delete(request: HttpRequest, class_id: int) -> HttpResponse:
+    """Owner only: delete the class, its memberships and assignments. The learners' own work (their reviews,
+    trainer answers and exam attempts) stays theirs."""
+    classroom = _get_class_to_manage(request, class_id, owner=True)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm that the class is to be deleted.")
+        return redirect(reverse("classes:detail", args=[classroom.pk]) + "#delete")
+    classroom.delete()
+    messages.success(request, f"Class {classroom.name} deleted.")
+    return redirect("classes:index")
+
+
+@require_POST
+@login_required
 def co_teacher_add(request: HttpRequest, class_id: int) -> HttpResponse:
     classroom = _get_class_to_manage(request, class_id, owner=True)
     form = CoTeacherForm(request.POST, classroom=classroom)

@@ -216,7 +216,11 @@ class DeletionRefused(Exception):
 
 
 # What an instructor owns that blocks deleting the account (their FKs are PROTECT), named for the message.
-_OWNED = {"authoring.bankstewardship": "question bank", "trainer.scenario": "trainer scenario"}
+_OWNED = {
+    "authoring.bankstewardship": "question bank",
+    "trainer.scenario": "trainer scenario",
+    "classes.classroom": "class",
+}
 
 
 def delete_learner(learner) -> None:
