@@ -7,12 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from quizzes.classes import standing
 from quizzes.classes.models import Assignment, Classroom, Membership
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Domain, ReviewLog
+from quizzes.models import Domain, Question, ReviewLog
 from quizzes.trainer.models import RoundItem
 from studyapp.progress import charts, readiness, stats
 
@@ -92,8 +92,8 @@ def build(classroom: Classroom, now: datetime) -> Board:
         assignments=assignments,
         rows=rows,
         domains=[d.label for d in Domain],
-        weak_topics=_weak_topics(ids),
-        most_missed=_most_missed(ids),
+        weak_topics=_weak_topics(memories, recall[0], catalogue),
+        most_missed=_most_missed(memories),
         activity=chart,
         activity_table=table,
         activity_total=total,
@@ -137,39 +137,48 @@ def _readiness(ids, memories, recall, catalogue: standing.Catalogue) -> dict[int
     }
 
 
-def _weak_topics(ids) -> list[dict]:
-    """Topics the class answers worst in study (at least MIN_ANSWERS answers), weakest first."""
-    if not ids:
-        return []
-    rows = (
-        ReviewLog.objects.filter(learner_id__in=ids)
-        .values(key=F("memory__question__services__key"), name=F("memory__question__services__name"))
-        .annotate(answers=Count("pk"), right=Count("pk", filter=Q(correct=True)))
-        .filter(answers__gte=MIN_ANSWERS, key__isnull=False)
-        .order_by()
-    )
-    ranked = sorted(rows, key=lambda r: (r["right"] / r["answers"], r["key"]))[:WEAK_TOPICS]
+def _weak_topics(memories, recall, catalogue: standing.Catalogue) -> list[dict]:
+    """Topics with the lowest average recall (FSRS retrievability) over the questions the class's learners have
+    studied, from the memories already read; a topic needs MIN_ANSWERS studied questions to rank."""
+    topics = catalogue.topics()
+    sums: dict[str, list] = {}
+    for learner_id, question_id, *_ in memories:
+        for key, name in topics.get(question_id, []):
+            entry = sums.setdefault(key, [name, 0, 0.0])
+            entry[1] += 1
+            entry[2] += recall[(learner_id, question_id)]
+    ranked = sorted(
+        ({"key": key, "name": name, "seen": n, "recall": total / n} for key, (name, n, total) in sums.items()
+         if n >= MIN_ANSWERS),
+        key=lambda row: (row["recall"], row["key"]),
+    )[:WEAK_TOPICS]  # fmt: skip
     for row in ranked:
-        row["share"] = charts.percent(row["right"] / row["answers"])
+        row["share"] = charts.percent(row["recall"])
     return ranked
 
 
-def _most_missed(ids) -> list[dict]:
-    """The questions the class answered wrong most often in study, with their bank for the item statistics."""
-    if not ids:
+def _most_missed(memories) -> list[dict]:
+    """The questions the class's learners answered wrong most often in study (their memories' wrong-answer
+    counts), with the stem and bank for the link to the item statistics (one query for the few shown)."""
+    missed: dict[int, list[int]] = {}
+    for _, question_id, _, _, failures, reps in memories:
+        entry = missed.setdefault(question_id, [0, 0])
+        entry[0] += failures
+        entry[1] += reps
+    top = sorted(((m, q) for q, (m, _) in missed.items() if m), key=lambda item: (-item[0], item[1]))[:MOST_MISSED]
+    if not top:
         return []
-    rows = (
-        ReviewLog.objects.filter(learner_id__in=ids)
-        .values(
-            question_id=F("memory__question_id"),
-            stem=F("memory__question__stem_md"),
-            bank=F("memory__question__bank__slug"),
+    details = dict(
+        (pk, (stem, bank))
+        for pk, stem, bank in Question.objects.filter(pk__in=[q for _, q in top]).values_list(
+            "pk", "stem_md", "bank__slug"
         )
-        .annotate(missed=Count("pk", filter=Q(correct=False)), answers=Count("pk"))
-        .filter(missed__gt=0)
-        .order_by("-missed", "question_id")[:MOST_MISSED]
     )
-    return list(rows)
+    return [
+        {"question_id": q, "stem": details[q][0], "bank": details[q][1], "missed": m, "answers": missed[q][1]}
+        for m, q in top
+        if q in details
+    ]
 
 
 def _activity(ids, now: datetime) -> tuple[charts.ColumnChart, list[tuple], int]:
