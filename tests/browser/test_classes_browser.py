@@ -89,3 +89,32 @@ def test_a_class_from_creation_to_a_graded_exam(
     expect(grid).to_contain_text("Done")
     expect(grid).to_contain_text("0 %")
     assert_accessible(page)
+
+
+def test_the_class_pages_are_accessible_in_dark_mode_and_fit_360_pixels(
+    browser, live_server, instructor, learner, assert_accessible
+):
+    from tests.factories import AssignmentFactory, ClassroomFactory, MembershipFactory
+
+    classroom = ClassroomFactory(owner=instructor, name="A class with a rather long name for a small screen")
+    MembershipFactory(classroom=classroom, learner=learner)
+    for n in range(6):
+        AssignmentFactory(classroom=classroom, title=f"Assignment number {n} with a long title")
+    for user, paths in [
+        (instructor, [f"/classes/{classroom.pk}/", f"/classes/{classroom.pk}/assignments/new/", "/classes/"]),
+        (learner, [f"/classes/{classroom.pk}/", "/classes/join/", "/progress/"]),
+    ]:
+        context = browser.new_context(color_scheme="dark", viewport={"width": 360, "height": 740})
+        page = context.new_page()
+        log_in(page, live_server, user)
+        for path in paths:
+            page.goto(live_server.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            wide = page.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 362"
+                " && !e.closest('.table-wrap table'))"
+                ".slice(0, 5).map(e => e.tagName + '.' + e.className)"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px: {wide}"
+            assert_accessible(page)
+        context.close()
