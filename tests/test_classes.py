@@ -248,3 +248,14 @@ def test_an_instructor_who_owns_a_class_is_told_before_deleting_the_account(clie
     response = client.post("/settings/delete/", {"password": PASSWORD, "confirm": "on"}, follow=True)
     assert "you own 1 class" in response.content.decode()
     assert Classroom.objects.exists()
+
+
+def test_a_class_past_its_end_date_takes_no_new_learners(client, learner, classroom):
+    from datetime import date, timedelta
+
+    classroom.ends_on = date.today() - timedelta(days=2)
+    classroom.save()
+    client.force_login(learner)
+    response = client.post("/classes/join/", {"code": classroom.join_code}, follow=True)
+    assert "it takes no new learners" in response.content.decode()
+    assert not Membership.objects.exists()

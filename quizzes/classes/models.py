@@ -64,6 +64,9 @@ class Classroom(models.Model):
     def is_owner(self, user) -> bool:
         return self.owner_id == user.pk
 
+    def has_ended(self, now) -> bool:
+        return self.ends_on is not None and timezone.localdate(now) > self.ends_on
+
     def rotate(self, what: str) -> None:
         """A new join code or link; the old one stops working at once."""
         if what == "code":

@@ -116,6 +116,9 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 def _join(request: HttpRequest, classroom: Classroom) -> HttpResponse:
+    if classroom.has_ended(timezone.now()):
+        messages.error(request, f"{classroom.name} ended on {classroom.ends_on:%d %b %Y}: it takes no new learners.")
+        return redirect("classes:index")
     if classroom.join(request.user):
         messages.success(request, f"You joined {classroom.name}.")
     else:
