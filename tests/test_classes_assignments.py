@@ -301,3 +301,18 @@ def test_the_learners_pages_read_assignments_of_every_kind_in_a_few_queries(
     with django_assert_max_num_queries(PROGRESS_QUERIES):
         page = client.get("/progress/").content.decode()
     assert page.count('<th scope="row">Work ') == 12
+
+
+def test_an_exam_whose_time_ran_out_counts_as_done_before_the_sweeper_scores_it(
+    client,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    clock.advance(hours=3)  # past the attempt's deadline and the due time; nothing submitted it yet
+    assert ExamAttempt.objects.get().state == "in_progress"
+    row = _status(client, exam_assignment.classroom, "Midterm")
+    assert ">Done<" in row and "Overdue" not in row

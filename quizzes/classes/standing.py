@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from django.db.models import Count, FilteredRelation, Q
 
 from quizzes.classes.models import Assignment, AssignmentAttempt
-from quizzes.exams.models import ExamAttempt
+from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
 from quizzes.study.scheduling import Card
 from quizzes.trainer.models import RoundItem, Scenario
@@ -303,21 +303,20 @@ def _exams(result: ClassProgress, learner_ids, assignments, now) -> None:
         for learner_id in learner_ids:
             mine = attempts.get((learner_id, a.pk), [])
             finished = [100 * right / total for state, right, total, _ in mine if state == "finished" and total]
-            running = [
-                deadline
-                for state, _, _, deadline in mine
-                if state == ExamAttempt.State.IN_PROGRESS and (deadline is None or deadline >= now)
-            ]
+            is_open = [deadline for state, _, _, deadline in mine if state == ExamAttempt.State.IN_PROGRESS]
+            running = [deadline for deadline in is_open if deadline is None or deadline + GRACE >= now]
+            # Time up but not yet submitted by the sweeper (close_overdue_attempts): done, its score comes then.
+            time_up = len(is_open) > len(running)
             score = max(finished) if finished else None
             used = len(mine)
-            if finished or any(state == ExamAttempt.State.FINISHED for state, *_ in mine):
+            if any(state == ExamAttempt.State.FINISHED for state, *_ in mine) or time_up:
                 status = Status.DONE
             elif running:
                 status = Status.IN_PROGRESS
             elif now > a.due_at:
                 status = Status.OVERDUE
             elif used:
-                status = Status.IN_PROGRESS  # time up: submitted by the sweeper shortly
+                status = Status.IN_PROGRESS  # abandoned attempts: started, not done
             else:
                 status = Status.NOT_STARTED
             detail = f"{used} of {a.max_attempts} attempt{'s' if a.max_attempts != 1 else ''} used"
