@@ -87,9 +87,14 @@ def question_stats(questions: list[Question], learners) -> list[stats.QuestionSt
 
 def bank_summary(bank: Bank, learners) -> stats.BankSummary:
     """The bank's figures over these learners' answers (no reliability: too few attempts in a class)."""
-    totals = annotated_questions(bank, learners).aggregate(
-        questions=Count("pk"), study=Sum("study_attempts"), exam=Sum("exam_attempts"), correct=Sum("correct")
-    )
+    # Summed here, not by aggregate(): PostgreSQL cannot aggregate over these subquery annotations by alias.
+    rows = list(annotated_questions(bank, learners).values_list("study_attempts", "exam_attempts", "correct"))
+    totals = {
+        "questions": len(rows),
+        "study": sum(row[0] for row in rows),
+        "exam": sum(row[1] for row in rows),
+        "correct": sum(row[2] for row in rows),
+    }
     exams = ExamAttempt.objects.filter(
         learner__in=learners, state=ExamAttempt.State.FINISHED, questions__question__bank=bank
     ).distinct()
