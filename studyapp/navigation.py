@@ -15,6 +15,7 @@ NAV_ITEMS = [
     ("Scenario trainer", "trainer:index", False),
     ("Exam", "exam:index", False),
     ("Progress", "progress", False),
+    ("Classes", "classes:index", False),
     ("Author", "author:index", True),
 ]
 SITE_URLS = ["home", "login", "logout", "signup", "password_change", "password_reset"]

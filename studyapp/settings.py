@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "quizzes.trainer",
     "quizzes.authoring",
     "quizzes.itemstats",
+    "quizzes.classes",
 ]
 
 MIDDLEWARE = [

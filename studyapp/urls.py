@@ -11,6 +11,7 @@ urlpatterns = [
     path("study/", include("quizzes.study.urls")),
     path("exam/", include("quizzes.exams.urls")),
     path("trainer/", include("quizzes.trainer.urls")),
+    path("classes/", include("quizzes.classes.urls")),
     path("", include("studyapp.progress.urls")),
     path("author/<slug:slug>/stats/", include("quizzes.itemstats.urls")),
     path("author/", include("quizzes.authoring.urls")),

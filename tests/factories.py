@@ -207,3 +207,35 @@ class ReviewLogFactory(factory.django.DjangoModelFactory):
     reviewed_at = factory.LazyFunction(timezone.now)
     before = factory.LazyFunction(lambda: {"state": 2})
     scheduled_due = factory.LazyAttribute(lambda log: log.reviewed_at + timedelta(days=10))
+
+
+# ---------------------------------------------------------------- classes (quizzes/classes)
+
+
+class ClassroomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "classes.Classroom"
+
+    name = factory.Sequence(lambda n: f"Class {n}")
+    owner = factory.SubFactory(InstructorFactory)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "classes.Membership"
+
+    classroom = factory.SubFactory(ClassroomFactory)
+    learner = factory.SubFactory(UserFactory)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """A "review N questions" assignment due in a week."""
+
+    class Meta:
+        model = "classes.Assignment"
+
+    classroom = factory.SubFactory(ClassroomFactory)
+    title = factory.Sequence(lambda n: f"Assignment {n}")
+    kind = "review"
+    target = 3
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))

@@ -49,6 +49,7 @@ class ExamOptions:
     services: list[str] = field(default_factory=list)
     source: str = "all"
     pilot: bool = False
+    banks: list[str] = field(default_factory=list)  # bank slugs (all when empty): a class's exam assignment
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +59,7 @@ class ExamOptions:
             "services": self.services,
             "source": self.source,
             "pilot": self.pilot,
+            **({"banks": self.banks} if self.banks else {}),
         }
 
     @property
@@ -102,7 +104,7 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     )
     candidates = [
         blueprint.Candidate(pk, domain, primary or "")
-        for pk, domain, primary in blueprint.pool(learner, options.services, options.source)
+        for pk, domain, primary in blueprint.pool(learner, options.services, options.source, options.banks)
         .annotate(primary=Subquery(first_service))
         .values_list("pk", "domain", "primary")
     ]

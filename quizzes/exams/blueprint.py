@@ -36,11 +36,13 @@ SOURCES = {
 PILOT_SHARE = (15, 65)
 
 
-def pool(learner, services: list[str], source: str):
-    """The questions an exam with these settings may draw from."""
+def pool(learner, services: list[str], source: str, banks: list[str] | None = None):
+    """The questions an exam with these settings may draw from (of these banks only, when named)."""
     from quizzes.exams.models import AttemptQuestion, ExamAttempt
 
     questions = Question.objects.active()
+    if banks:
+        questions = questions.filter(bank__slug__in=banks)
     if services:
         questions = questions.in_scope(services)
     if learner is None or source == "all":

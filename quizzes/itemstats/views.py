@@ -9,7 +9,7 @@ from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
 from quizzes.authoring.models import BankStewardship
-from quizzes.itemstats import stats, tallies
+from quizzes.itemstats import class_filter, stats, tallies
 from quizzes.models import Bank
 from studyapp.accounts.roles import instructor_required
 
@@ -50,16 +50,37 @@ def _page_number(request: HttpRequest) -> int:
     return int(raw)
 
 
+def _class_learners(request: HttpRequest):
+    """`?class=<id>`: the learners of a class this instructor teaches (404 for any other class), or None."""
+    raw = request.GET.get("class")
+    if raw is None:
+        return None, None
+    if not raw.isdigit() or len(raw) > 10:
+        raise BadRequest(f"“{raw[:20]}” is not a class.")
+    from quizzes.classes.models import Classroom, Membership
+
+    classroom = Classroom.objects.taught_by(request.user).filter(pk=int(raw)).first()
+    if classroom is None:
+        raise Http404("No class of yours has this number.")
+    return classroom, Membership.objects.filter(classroom=classroom).values("learner")
+
+
 @require_GET
 @instructor_required
 def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
     bank = _get_bank_for_stats(request, slug)
     sort, number = _sort(request), _page_number(request)
-    summary = stats.bank_summary(bank)
+    classroom, learners = _class_learners(request)
+    if classroom is not None:  # only the class's learners' answers, from their history
+        summary = class_filter.bank_summary(bank, learners)
+        annotated = class_filter.annotated_questions(bank, learners)
+    else:
+        summary = stats.bank_summary(bank)
+        annotated = stats.annotated_questions(bank)
     pages = max(1, ceil(summary.questions / PER_PAGE))
     number = min(number, pages)
     start = (number - 1) * PER_PAGE
-    questions = list(stats.ordered(stats.annotated_questions(bank), sort)[start : start + PER_PAGE])
+    questions = list(stats.ordered(annotated, sort)[start : start + PER_PAGE])
     current = sort.removeprefix("-")
     descending = sort.startswith("-")
     columns = [
@@ -80,7 +101,9 @@ def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
             "stewarded": hasattr(bank, "stewardship"),  # cached by select_related: no query
             "summary": summary,
             "folded_at": tallies.last_folded(),
-            "rows": stats.question_stats(questions),
+            "rows": class_filter.question_stats(questions, learners) if classroom else stats.question_stats(questions),
+            "classroom": classroom,
+            "class_query": f"&class={classroom.pk}" if classroom else "",
             "columns": columns,
             "sort": sort,
             "page": number,

@@ -14,10 +14,14 @@ class StudyUserManager(UserManager):
     def get_queryset(self):
         """Users come with their study settings (a LEFT JOIN) and their role (`in_instructors_group`): every
         signed-in request loads its user through this manager (ModelBackend.get_user), every page's menu asks
-        for the role and every study, exam and progress page reads the settings, so one query serves all three."""
+        for the role and every study, exam and progress page reads the settings, so one query serves all three.
+        `in_a_class` tells the progress page whether to look for class assignments (quizzes.classes)."""
+        from django.apps import apps
+
         instructors = Group.objects.filter(user=OuterRef("pk"), name=INSTRUCTORS_GROUP)
+        memberships = apps.get_model("classes", "Membership").objects.filter(learner=OuterRef("pk"))
         users = super().get_queryset().select_related("study_settings")
-        return users.annotate(in_instructors_group=Exists(instructors))
+        return users.annotate(in_instructors_group=Exists(instructors), in_a_class=Exists(memberships))
 
 
 class User(AbstractUser):

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from quizzes.classes.models import Membership
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
@@ -124,6 +125,12 @@ EXPORT_TABLES = [
         ],
         lambda learner: Flag.objects.filter(learner=learner).order_by("created_at"),
     ),
+    Table(
+        "classes",
+        "The classes you joined (quizzes.classes); leaving one or deleting the account removes it.",
+        [("class", "classroom__name"), ("owner", "classroom__owner__username"), ("joined_at", "joined_at")],
+        lambda learner: Membership.objects.filter(learner=learner).order_by("joined_at"),
+    ),
 ]  # fmt: skip
 
 
@@ -209,7 +216,11 @@ class DeletionRefused(Exception):
 
 
 # What an instructor owns that blocks deleting the account (their FKs are PROTECT), named for the message.
-_OWNED = {"authoring.bankstewardship": "question bank", "trainer.scenario": "trainer scenario"}
+_OWNED = {
+    "authoring.bankstewardship": "question bank",
+    "trainer.scenario": "trainer scenario",
+    "classes.classroom": "class",
+}
 
 
 def delete_learner(learner) -> None:

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from quizzes.classes.learner_view import assignments_of as class_assignments
 from studyapp.accounts.guests import learner_or_none, learner_required
 from studyapp.progress import dashboard as dashboards
 from studyapp.progress import ownership
@@ -57,8 +58,11 @@ EXPLANATION = {
 @never_cache
 def progress(request: HttpRequest) -> HttpResponse:
     learner = learner_or_none(request)  # a visitor who never studied sees how to start; nothing is created
-    board = dashboards.build(learner, timezone.now()) if learner is not None else None
-    return render(request, "progress/dashboard.html", {"board": board, **EXPLANATION})
+    now = timezone.now()
+    board = dashboards.build(learner, now) if learner is not None else None
+    assignments = class_assignments(learner, now)  # the classes app's section (templates/classes/)
+    context = {"board": board, "class_assignments": assignments, "class_assignments_now": now, **EXPLANATION}
+    return render(request, "progress/dashboard.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,323 @@
+"""Where each learner stands on each assignment: read from their own work only, never written.
+
+- review: the learner's study ratings (ReviewLog) of questions in the scope; those between the opening (or the
+  assignment's creation) and the due time count toward the score, later ones make it "done late".
+- master: every question of the scope has an FSRS retrievability at or above the learner's desired retention
+  now (the score is the share that has).
+- drill: the learner's right answers in the scenario trainer on scenarios of the scope, counted like reviews.
+- exam: the attempts started from the assignment; the score is the best finished attempt's share right.
+
+Everything for a class comes from a fixed number of queries, whatever the number of learners and assignments.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db.models import Count, FilteredRelation, Q
+
+from quizzes.classes.models import Assignment, AssignmentAttempt
+from quizzes.exams.models import GRACE, ExamAttempt
+from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
+from quizzes.study.scheduling import Card
+from quizzes.trainer.models import RoundItem, Scenario
+from studyapp.progress.stats import EpochSeconds
+
+
+class Status:
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    LATE = "late"  # done, after the due time
+    OVERDUE = "overdue"  # past due and not done
+
+    LABELS = {
+        NOT_STARTED: "Not started",
+        IN_PROGRESS: "In progress",
+        DONE: "Done",
+        LATE: "Done late",
+        OVERDUE: "Overdue",
+    }
+
+
+@dataclass
+class Standing:
+    status: str
+    score: float | None  # percent, 0-100
+    detail: str
+    attempts_used: int = 0
+
+    @property
+    def label(self) -> str:
+        return Status.LABELS[self.status]
+
+    @property
+    def score_text(self) -> str:
+        return "" if self.score is None else f"{self.score:.0f} %"
+
+
+def scope_filter(assignment: Assignment, service_path: str) -> Q:
+    """The assignment's topics (or category) as a filter on the services at `service_path`."""
+    if assignment.category:
+        return Q(**{f"{service_path}__category__key": assignment.category})
+    if assignment.topics:
+        return Q(**{f"{service_path}__key__in": list(assignment.topics)})
+    return Q()
+
+
+def scope_questions(assignment: Assignment):
+    """The questions a study or exam assignment is about, as a queryset (used as a subquery)."""
+    questions = Question.objects.active()
+    if assignment.bank_id:
+        questions = questions.filter(bank_id=assignment.bank_id)
+    if assignment.category or assignment.topics:
+        through = Question.services.through.objects.filter(scope_filter(assignment, "service"))
+        questions = questions.filter(pk__in=through.values("question"))
+    return questions
+
+
+@dataclass
+class Catalogue:
+    """The questions learners see with their bank, domain and topics (and the topics' categories): one query."""
+
+    rows: list[tuple[int, int, str, str | None, str | None, str | None]]  # ..., topic key, category, topic name
+
+    @classmethod
+    def read(cls) -> "Catalogue":
+        questions = Question.objects.active().values_list(
+            "pk", "bank_id", "domain", "services__key", "services__category__key", "services__name"
+        )
+        return cls(list(questions.order_by()))
+
+    @classmethod
+    def read_with_memories(cls, learner_id: int) -> tuple["Catalogue", list[tuple]]:
+        """The catalogue and one learner's reviewed memories of its questions, from one query (a left join on
+        the memory's unique index), as read_memories() would give them."""
+        rows = (
+            Question.objects.active()
+            .annotate(mine=FilteredRelation("memories", condition=Q(memories__learner_id=learner_id)))
+            .annotate(last_review=EpochSeconds("mine__last_review"))
+            .values_list(
+                "pk", "bank_id", "domain", "services__key", "services__category__key", "services__name",
+                "mine__stability", "last_review", "mine__failures", "mine__reps",
+            )
+            .order_by()
+        )  # fmt: skip
+        catalogue, memories, seen = cls([]), [], set()
+        for pk, bank_id, domain, key, category, name, stability, last_review, failures, reps in rows:
+            catalogue.rows.append((pk, bank_id, domain, key, category, name))
+            if last_review is not None and pk not in seen:
+                seen.add(pk)
+                memories.append((learner_id, pk, stability, last_review, failures, reps))
+        return catalogue, memories
+
+    def scope_ids(self, assignments: list[Assignment]) -> dict[int, set[int]]:
+        """Each assignment's question ids."""
+        scopes: dict[int, set[int]] = {a.pk: set() for a in assignments}
+        for pk, bank_id, _, key, category, _ in self.rows:
+            for a in assignments:
+                if a.bank_id is not None and a.bank_id != bank_id:
+                    continue
+                if a.category and category != a.category or a.topics and key not in a.topics:
+                    continue
+                scopes[a.pk].add(pk)
+        return scopes
+
+    def domains(self) -> dict[int, str]:
+        return {pk: domain for pk, _, domain, *_ in self.rows}
+
+    def topics(self) -> dict[int, list[tuple[str, str]]]:
+        """Each question's topics as (key, name)."""
+        topics: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for pk, _, _, key, _, name in self.rows:
+            if key is not None:
+                topics[pk].append((key, name))
+        return topics
+
+
+@dataclass
+class ClassProgress:
+    """Standings of many learners on many assignments, and what else the dashboard reads from the same rows."""
+
+    standings: dict[tuple[int, int], Standing] = field(default_factory=dict)  # (learner, assignment)
+    memories: list[tuple] = field(default_factory=list)  # see read_memories()
+
+    def of(self, learner_id: int, assignment_id: int) -> Standing:
+        return self.standings[(learner_id, assignment_id)]
+
+
+def compute(
+    learner_ids: list[int],
+    assignments: list[Assignment],
+    now: datetime,
+    memories=None,
+    catalogue=None,
+    recall=None,
+    settings=None,
+) -> ClassProgress:
+    """Every learner's standing on every assignment: at most one query per kind of assignment, plus the
+    catalogue and the memories for mastery; what the caller read already (memories, catalogue, recall) is passed
+    in."""
+    result = ClassProgress()
+    if not learner_ids or not assignments:
+        return result
+    by_kind: dict[str, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_kind[assignment.kind].append(assignment)
+    counts: dict[tuple[int, int], tuple[int, int]] = {}
+    if by_kind[Assignment.Kind.REVIEW]:
+        counts.update(_review_counts(learner_ids, by_kind[Assignment.Kind.REVIEW]))
+    if by_kind[Assignment.Kind.DRILL]:
+        counts.update(_drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
+    for kind in (Assignment.Kind.REVIEW, Assignment.Kind.DRILL):
+        noun = "reviews" if kind == Assignment.Kind.REVIEW else "right answers"
+        for assignment in by_kind[kind]:
+            for learner_id in learner_ids:
+                in_time, total = counts.get((learner_id, assignment.pk), (0, 0))
+                result.standings[(learner_id, assignment.pk)] = _counted(assignment, in_time, total, now, noun)
+    if by_kind[Assignment.Kind.MASTER]:
+        _mastery(result, learner_ids, by_kind[Assignment.Kind.MASTER], now, memories, catalogue, recall, settings)
+    if by_kind[Assignment.Kind.EXAM]:
+        _exams(result, learner_ids, by_kind[Assignment.Kind.EXAM], now)
+    return result
+
+
+def _counted(assignment: Assignment, in_time: int, total: int, now: datetime, noun: str) -> Standing:
+    target = assignment.target or 1
+    score = min(100.0, 100 * in_time / target)
+    detail = f"{min(total, target)} of {target} {noun}"
+    if in_time >= target:
+        status = Status.DONE
+    elif total >= target:
+        status = Status.LATE
+    elif now > assignment.due_at:
+        status = Status.OVERDUE
+    elif total:
+        status = Status.IN_PROGRESS
+    else:
+        status = Status.NOT_STARTED
+    return Standing(status, score, detail)
+
+
+def _review_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
+    """(learner, assignment) -> (ratings in time, ratings since the opening), one query."""
+    aggregates = {}
+    for a in assignments:
+        in_scope = Q(reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a))
+        aggregates[f"in_{a.pk}"] = Count("pk", filter=in_scope & Q(reviewed_at__lte=a.due_at))
+        aggregates[f"all_{a.pk}"] = Count("pk", filter=in_scope)
+    since = min(a.starts_counting for a in assignments)
+    rows = (
+        ReviewLog.objects.filter(learner_id__in=learner_ids, reviewed_at__gte=since)
+        .values("learner_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {(row["learner_id"], a.pk): (row[f"in_{a.pk}"], row[f"all_{a.pk}"]) for row in rows for a in assignments}
+
+
+def _drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
+    """(learner, assignment) -> (right trainer answers in time, since the opening), one query."""
+    aggregates = {}
+    for a in assignments:
+        scope = Q(answered_at__gte=a.starts_counting)
+        if a.category or a.topics:
+            scope &= Q(scenario__in=Scenario.objects.filter(scope_filter(a, "services")).values("pk"))
+        aggregates[f"in_{a.pk}"] = Count("pk", filter=scope & Q(answered_at__lte=a.due_at))
+        aggregates[f"all_{a.pk}"] = Count("pk", filter=scope)
+    since = min(a.starts_counting for a in assignments)
+    rows = (
+        RoundItem.objects.filter(learner_id__in=learner_ids, answered_at__gte=since, correct=True)
+        .values("learner_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {(row["learner_id"], a.pk): (row[f"in_{a.pk}"], row[f"all_{a.pk}"]) for row in rows for a in assignments}
+
+
+def read_memories(learner_ids: list[int]) -> list[tuple]:
+    """The learners' reviewed memories of questions learners see: (learner, question, stability, last review in
+    seconds since the epoch, wrong answers, reviews). Whole seconds: parsing 20,000 datetimes took longer than
+    the query."""
+    return list(
+        QuestionMemory.objects.filter(
+            learner_id__in=learner_ids,
+            last_review__isnull=False,
+            question__in=Question.objects.active().values("pk"),
+        )
+        .annotate(last_seconds=EpochSeconds("last_review"))
+        .values_list("learner_id", "question_id", "stability", "last_seconds", "failures", "reps")
+        .order_by()
+    )
+
+
+def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetime, saved=None) -> tuple[dict, dict]:
+    """(learner, question) -> FSRS retrievability now, with each learner's own scheduler (one query for the
+    learners' settings, unless `saved` has them)."""
+    if saved is None:
+        saved = {s.learner_id: s for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)}
+    schedulers = {pk: saved.get(pk, LearnerSettings()).scheduler() for pk in learner_ids}
+    recall = {}
+    for learner_id, question_id, stability, last_review, *_ in memories:
+        card = Card(card_id=question_id, stability=stability, last_review=datetime.fromtimestamp(last_review, UTC))
+        recall[(learner_id, question_id)] = schedulers[learner_id].get_card_retrievability(card, now)
+    return recall, {pk: saved.get(pk, LearnerSettings()).desired_retention for pk in learner_ids}
+
+
+def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, catalogue, recall, settings) -> None:
+    if memories is None and catalogue is None and len(learner_ids) == 1:
+        catalogue, memories = Catalogue.read_with_memories(learner_ids[0])
+    elif memories is None:
+        memories = read_memories(learner_ids)
+    result.memories = memories
+    recall, retention = recall or retrievabilities(learner_ids, memories, now, settings)
+    scopes = (catalogue or Catalogue.read()).scope_ids(assignments)
+    for a in assignments:
+        scope = scopes[a.pk]
+        for learner_id in learner_ids:
+            goal = retention[learner_id]
+            seen = [recall[(learner_id, q)] for q in scope if (learner_id, q) in recall]
+            mastered = sum(r >= goal for r in seen)
+            score = 100 * mastered / len(scope) if scope else None
+            detail = f"{mastered} of {len(scope)} questions at {goal:.0%} recall or more"
+            if scope and mastered == len(scope):
+                status = Status.DONE
+            elif now > a.due_at:
+                status = Status.OVERDUE
+            elif seen:
+                status = Status.IN_PROGRESS
+            else:
+                status = Status.NOT_STARTED
+            result.standings[(learner_id, a.pk)] = Standing(status, score, detail)
+
+
+def _exams(result: ClassProgress, learner_ids, assignments, now) -> None:
+    rows = AssignmentAttempt.objects.filter(
+        assignment__in=assignments, attempt__learner_id__in=learner_ids
+    ).values_list("assignment_id", "attempt__learner_id", "attempt__state", "attempt__scored_correct",
+                  "attempt__scored_total", "attempt__deadline")  # fmt: skip
+    attempts = defaultdict(list)
+    for assignment_id, learner_id, *attempt in rows:
+        attempts[(learner_id, assignment_id)].append(attempt)
+    for a in assignments:
+        for learner_id in learner_ids:
+            mine = attempts.get((learner_id, a.pk), [])
+            finished = [100 * right / total for state, right, total, _ in mine if state == "finished" and total]
+            is_open = [deadline for state, _, _, deadline in mine if state == ExamAttempt.State.IN_PROGRESS]
+            running = [deadline for deadline in is_open if deadline is None or deadline + GRACE >= now]
+            # Time up but not yet submitted by the sweeper (close_overdue_attempts): done, its score comes then.
+            time_up = len(is_open) > len(running)
+            score = max(finished) if finished else None
+            used = len(mine)
+            if any(state == ExamAttempt.State.FINISHED for state, *_ in mine) or time_up:
+                status = Status.DONE
+            elif running:
+                status = Status.IN_PROGRESS
+            elif now > a.due_at:
+                status = Status.OVERDUE
+            elif used:
+                status = Status.IN_PROGRESS  # abandoned attempts: started, not done
+            else:
+                status = Status.NOT_STARTED
+            detail = f"{used} of {a.max_attempts} attempt{'s' if a.max_attempts != 1 else ''} used"
+            result.standings[(learner_id, a.pk)] = Standing(status, score, detail, attempts_used=used)

@@ -1,0 +1,164 @@
+"""The class dashboard and the gradebook: what the teachers see, in a bounded number of queries."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from quizzes.exams.models import ExamAttempt
+from tests.factories import (
+    AssignmentFactory,
+    ClassroomFactory,
+    InstructorFactory,
+    MembershipFactory,
+    QuestionFactory,
+    QuestionMemoryFactory,
+    ReviewLogFactory,
+    ServiceFactory,
+    UserFactory,
+)
+
+MAX_DASHBOARD_QUERIES = 15  # fixed: 2 for the session and user, 13 for the page, whatever the class size
+MAX_GRADEBOOK_QUERIES = 11
+
+
+@pytest.fixture
+def classroom(instructor):
+    return ClassroomFactory(owner=instructor, name="Cloud 101")
+
+
+def _rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_the_dashboard_shows_each_learners_status_score_and_last_activity(client, instructor, learner, classroom):
+    s3 = ServiceFactory(key="s3", name="Amazon S3")
+    MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=2)
+    question = QuestionFactory(services=[s3], stem_md="Which store?")
+    memory = QuestionMemoryFactory(learner=learner, question=question, failures=1)  # as a wrong rating leaves it
+    ReviewLogFactory(memory=memory, correct=False)
+    client.force_login(instructor)
+    page = client.get(f"/classes/{classroom.pk}/").content.decode()
+    grid = page.split('id="grid-caption"', 1)[1].split("</table>", 1)[0]
+    assert "ada" in grid and "Review S3" in grid and "In progress" in grid and "1 of 2 reviews" in grid
+    assert "50 %" in grid and "never" not in grid
+    assert "Readiness per exam domain" in page and "Cloud Technology and Services" in page
+    assert "Which store?" in page and f"/author/test-bank/stats/?class={classroom.pk}" in page
+    assert "1 ratings in 30 days" in page or "1 rating" in page
+
+
+def test_the_dashboard_counts_only_the_classes_learners(client, instructor, learner, other_learner, classroom):
+    MembershipFactory(classroom=classroom, learner=learner)
+    memory = QuestionMemoryFactory(learner=other_learner, question=QuestionFactory(stem_md="Not ours?"), failures=1)
+    ReviewLogFactory(memory=memory, correct=False)
+    client.force_login(instructor)
+    page = client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert "grace" not in page and "Not ours?" not in page and "0 ratings in 30 days" in page
+
+
+def test_the_dashboard_of_30_learners_and_10_assignments_takes_a_bounded_number_of_queries(
+    client, instructor, classroom, django_assert_max_num_queries
+):
+    s3 = ServiceFactory(key="s3")
+    questions = [QuestionFactory(services=[s3]) for _ in range(5)]
+    kinds = ["review", "master", "exam", "drill", "review"] * 2
+    for n, kind in enumerate(kinds):
+        extra = {"exam_preset": "quick", "target": None} if kind == "exam" else {}
+        if kind == "drill":
+            extra = {"topics": ["s3", "ec2"]}
+        elif kind == "master":
+            extra = {"topics": ["s3"], "target": None}
+        AssignmentFactory(classroom=classroom, title=f"A{n}", kind=kind, **extra)
+    for n in range(30):
+        learner = UserFactory(username=f"learner-{n:02}")
+        MembershipFactory(classroom=classroom, learner=learner)
+        for question in questions[: n % 5 + 1]:
+            ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question), correct=n % 2 == 0)
+        ExamAttempt.objects.create(
+            learner=learner, preset="quick", title="Quick", options={}, state="finished", started_at=timezone.now()
+        )
+    client.force_login(instructor)
+    client.get(f"/classes/{classroom.pk}/")  # the session and user
+    with django_assert_max_num_queries(MAX_DASHBOARD_QUERIES):
+        response = client.get(f"/classes/{classroom.pk}/")
+    assert response.status_code == 200 and response.content.decode().count("learner-") >= 60
+    with django_assert_max_num_queries(MAX_GRADEBOOK_QUERIES):
+        response = client.get(f"/classes/{classroom.pk}/gradebook.csv")
+    rows = _rows(response)
+    assert len(rows) == 31 and len(rows[0]) == 4 + 10
+
+
+def test_the_moodle_gradebook_has_one_row_per_learner_with_scores_in_percent(client, instructor, classroom):
+    s3 = ServiceFactory(key="s3")
+    ada = UserFactory(username="ada", first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    bob = UserFactory(username="bob", first_name="Bob", last_name="Byron", email="bob@example.com")
+    for learner in (ada, bob):
+        MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=4)
+    AssignmentFactory(classroom=classroom, title="Later", target=1, due_at=timezone.now() + timedelta(days=30))
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=ada, question=QuestionFactory(services=[s3])))
+    client.force_login(instructor)
+    response = client.get(f"/classes/{classroom.pk}/gradebook.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert _rows(response) == [
+        ["First name", "Last name", "Username", "Email address", "Review S3", "Later"],
+        ["Bob", "Byron", "bob", "bob@example.com", "0.0", "0.0"],
+        ["Ada", "Lovelace", "ada", "ada@example.com", "25.0", "100.0"],
+    ]
+
+
+def test_the_canvas_gradebook_starts_with_canvas_columns(client, instructor, learner, classroom):
+    learner.first_name, learner.last_name = "Ada", "Lovelace"
+    learner.save()
+    MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom, title="Review", target=2)
+    client.force_login(instructor)
+    rows = _rows(client.get(f"/classes/{classroom.pk}/gradebook.csv?format=canvas"))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Review"]
+    assert rows[1] == ["Lovelace, Ada", "", "", "ada", "Cloud 101", "0.0"]
+
+
+def test_the_gradebook_defuses_formulas_in_names_and_titles(client, instructor, classroom):
+    evil = UserFactory(username="eve", first_name='=HYPERLINK("http://x")', last_name="+1", email="@eve")
+    MembershipFactory(classroom=classroom, learner=evil)
+    AssignmentFactory(classroom=classroom, title="-2+3", target=1)
+    client.force_login(instructor)
+    rows = _rows(client.get(f"/classes/{classroom.pk}/gradebook.csv"))
+    assert rows[0][-1] == "'-2+3"
+    assert rows[1][:4] == ['\'=HYPERLINK("http://x")', "'+1", "eve", "'@eve"]
+
+
+def test_an_unknown_gradebook_format_is_a_bad_request(client, instructor, classroom):
+    client.force_login(instructor)
+    assert client.get(f"/classes/{classroom.pk}/gradebook.csv?format=xls").status_code == 400
+
+
+def _stats_row(page: str, question) -> str:
+    return page.split(f'id="question-{question.pk}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_item_statistics_filtered_to_a_class_count_only_its_learners(client, instructor, learner, classroom):
+    MembershipFactory(classroom=classroom, learner=learner)
+    outsider = UserFactory(username="outsider")
+    question = QuestionFactory(stem_md="Which one?")
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question), answer=[2], correct=False)
+    for _ in range(3):
+        ReviewLogFactory(memory=QuestionMemoryFactory(learner=outsider, question=QuestionFactory()), correct=True)
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=outsider, question=question), answer=[1], correct=True)
+    client.force_login(instructor)
+    page = client.get(f"/author/{question.bank.slug}/stats/?class={classroom.pk}").content.decode()
+    row = _stats_row(page, question)
+    assert "Cloud 101" in page and "0.0 %" in row  # the class's one answer was wrong; the outsider's is not here
+    assert "Option B" in row and ": 1 (100 %)" in row
+    assert f"sort=-position&amp;class={classroom.pk}" in page or f"&amp;class={classroom.pk}" in page
+
+
+def test_item_statistics_of_another_teachers_class_are_not_found(client, classroom):
+    question = QuestionFactory()
+    client.force_login(InstructorFactory())
+    assert client.get(f"/author/{question.bank.slug}/stats/?class={classroom.pk}").status_code == 404
+    assert client.get(f"/author/{question.bank.slug}/stats/?class=abc").status_code == 400
