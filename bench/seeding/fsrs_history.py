@@ -71,7 +71,7 @@ def seed_learner(learner, question_ids: list[int], reviews: int, now: datetime, 
         _memory(learner, question_ids[n], rated) for n, rated in enumerate(histories)
     )
     logs = []
-    for memory, rated in zip(memories, histories):
+    for memory, rated in zip(memories, histories, strict=True):
         for seq, r in enumerate(rated):
             logs.append(
                 ReviewLog(

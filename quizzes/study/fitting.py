@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-
 import fsrs_rs_python as rs
+from django.db import transaction
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -134,7 +133,8 @@ def check(parameters) -> list[float]:
     values = [float(v) for v in parameters]
     if len(values) != PARAMETER_COUNT:
         raise FitError(f"The optimiser returned {len(values)} parameters where FSRS-6 has {PARAMETER_COUNT}.")
-    for index, (value, low, high) in enumerate(zip(values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS)):
+    bounds = zip(values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
+    for index, (value, low, high) in enumerate(bounds):
         if not math.isfinite(value) or not low <= value <= high:
             raise FitError(f"The optimiser returned an unusable parameter (w{index} = {value}).")
     return values
@@ -209,26 +209,35 @@ def learner_reviews(learner) -> list[Review]:
     return [Review(*row) for row in rows.values_list("memory_id", "reviewed_at", "rating")]
 
 
-def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: bool = False):
+def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: bool = False) -> tuple:
     """Fit FSRS to the learner's reviews and adopt the parameters only if they predict the held-out reviews
     better than the defaults; then reschedule the reviewed questions, in the same transaction. Returns the
     FsrsFit row. The learner's settings row is locked first (SELECT ... FOR UPDATE; SQLite's write lock), so
     two fits started at once run one after the other, and the second finds the first's result and does not
-    run again unless a refit is due (or `force`). FitError for too little history (nothing written)."""
-    from quizzes.models import FsrsFit, LearnerSettings, QuestionMemory
+    run again unless a refit is due (or `force`). Returns (the FsrsFit row, whether a fit ran); FitError for too
+    little history (nothing written)."""
+    from quizzes.models import FsrsFit, LearnerSettings
 
     with transaction.atomic():
         prefs, _ = LearnerSettings.objects.select_for_update().get_or_create(learner=learner)
         last = FsrsFit.objects.filter(learner=learner).first()
         reviews = learner_reviews(learner)
         if last is not None and not force and not last.refit_due(len(reviews), now):
-            return last
+            return last, False
         try:
             result = fit(reviews, day_counter(prefs.time_zone, prefs.day_start_hour), min_reviews)
         except FitError as error:
             if len(reviews) < min_reviews:
                 raise  # too little history: say so, write nothing
-            return _record(learner, now, last, outcome=FsrsFit.Outcome.FAILED, message=str(error), reviews=len(reviews))
+            failed = _record(
+                learner, now, last, outcome=FsrsFit.Outcome.FAILED, message=str(error), reviews=len(reviews)
+            )
+            if prefs.fsrs_parameters is not None:  # a failed refit: the defaults, as the page says
+                prefs.fsrs_parameters = None
+                prefs.save(update_fields=["fsrs_parameters"])
+                failed.rescheduled = reschedule(learner, prefs, reviews)
+                failed.save(update_fields=["rescheduled"])
+            return failed, True
         adopted = result.better
         moved = 0
         if adopted:
@@ -239,7 +248,7 @@ def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: b
             prefs.fsrs_parameters = None  # the older fit no longer beats the defaults either
             prefs.save(update_fields=["fsrs_parameters"])
             moved = reschedule(learner, prefs, reviews)
-        return _record(
+        row = _record(
             learner,
             now,
             last,
@@ -255,6 +264,7 @@ def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: b
             rmse_after=result.after.rmse,
             rescheduled=moved,
         )
+        return row, True
 
 
 def _record(learner, now, last, **fields):
@@ -307,26 +317,57 @@ def reschedule(learner, prefs, reviews: list[Review]) -> int:
     return len(changed)
 
 
-def workload(learner, prefs, now: datetime) -> list[tuple[float, float]]:
+def workload(learner, prefs, review_count: int, now: datetime) -> list[tuple[float, float]]:
     """(retention, expected reviews per day over the next 30 days) at each of RETENTIONS, from the learner's
-    parameters and their studied questions; cached under the parameters and the learner's review count."""
+    parameters and their studied questions (not suspended). Some 25 ms per 1,000 questions, so cached (Django's
+    cache) under what it depends on: the parameters, the learner's review count (any rating or undo moves it)
+    and the day."""
     from django.core.cache import cache
 
     from quizzes.models import QuestionMemory
 
-    memories = QuestionMemory.objects.filter(learner=learner, last_review__isnull=False, suspended=False)
-    count, latest = memories.count(), None
-    if not count:
-        return [(r, 0.0) for r in RETENTIONS]
-    latest = memories.order_by("-last_review").values_list("last_review", flat=True).first()
     parameters = list(prefs.fsrs_parameters or rs.DEFAULT_PARAMETERS)
-    key = f"fsrs-workload:1:{learner.pk}:{hash(tuple(parameters))}:{count}:{latest.timestamp():.0f}:{now:%Y%m%d}"
+    key = f"fsrs-workload:1:{learner.pk}:{hash(tuple(parameters))}:{review_count}:{now:%Y%m%d}"
 
     def compute():
+        memories = QuestionMemory.objects.filter(learner=learner, last_review__isnull=False, suspended=False)
         cards = [
             (s, d, max(0, (now - last).days))
             for s, d, last in memories.values_list("stability", "difficulty", "last_review")
         ]
-        return [(r, reviews_per_day(parameters, cards, r)) for r in RETENTIONS]
+        return [(r, round(reviews_per_day(parameters, cards, r), 1)) for r in RETENTIONS]
 
-    return cache.get_or_set(key, compute, timeout=3600)
+    return cache.get_or_set(key, compute, timeout=6 * 3600)
+
+
+@dataclass
+class Standing:
+    """What the settings page shows about the learner's memory model."""
+
+    fit: object  # the FsrsFit row, or None
+    reviews: int
+    fitted: bool  # fitted parameters in use
+    can_fit: bool
+    next_fit_reviews: int  # the review count at which a refit is offered
+    next_fit_at: datetime | None
+    workload: list[tuple[float, float]]
+    min_reviews: int = MIN_REVIEWS
+
+
+def standing(learner, prefs, now: datetime) -> Standing:
+    """The learner's fit, review count and what each desired retention would cost (two queries, a third when
+    the workload is not cached)."""
+    from quizzes.models import FsrsFit, ReviewLog
+
+    fit = FsrsFit.objects.filter(learner=learner).first()
+    reviews = ReviewLog.objects.filter(learner=learner).count()
+    due = fit is None or fit.refit_due(reviews, now)
+    return Standing(
+        fit=fit,
+        reviews=reviews,
+        fitted=prefs.fsrs_parameters is not None,
+        can_fit=reviews >= MIN_REVIEWS and due,
+        next_fit_reviews=(fit.reviews + REFIT_AFTER_REVIEWS) if fit else MIN_REVIEWS,
+        next_fit_at=(fit.fitted_at + REFIT_AFTER) if fit else None,
+        workload=workload(learner, prefs, reviews, now) if reviews else [],
+    )

@@ -98,7 +98,7 @@ def calibration(learner, sched: Scheduler) -> Calibration:
     height = chart.bottom - chart.top
     marks = [
         (column.x, round(column.x + chart.bar_width, 1), round(chart.bottom - height * b.predicted, 1))
-        for column, b in zip(chart.columns, bins)
+        for column, b in zip(chart.columns, bins, strict=True)
         if b.count
     ]
     return Calibration(bins, chart, marks)
