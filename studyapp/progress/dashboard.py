@@ -21,7 +21,7 @@ from quizzes.exams.models import ExamAttempt
 from quizzes.models import Category, LearnerSettings
 from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
-from studyapp.progress import calibration, charts, readiness, stats
+from studyapp.progress import charts, readiness, stats
 
 CACHE_VERSION = 2  # moves when what is cached changes shape
 
@@ -76,7 +76,6 @@ class Dashboard:
     open_attempt: ExamAttempt | None
     finished: list[ExamAttempt]  # newest first
     exam_trend: dict | None
-    calibration: calibration.Calibration | None
 
 
 def build(learner, now: datetime) -> Dashboard:
@@ -104,14 +103,6 @@ def build(learner, now: datetime) -> Dashboard:
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
-        calibration=cached(
-            learner,
-            "calibration",
-            (*activity.past_days, activity.reviews, hash(tuple(prefs.fsrs_parameters or ()))),
-            lambda: calibration.calibration(learner, prefs.scheduler()),
-        )
-        if activity.past_days[0] or activity.reviews
-        else None,
     )
 
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from quizzes.models import FsrsFit, LearnerSettings
 from quizzes.study import fitting
 from studyapp.accounts.guests import learner_or_none, learner_required
+from studyapp.progress import calibration, ownership
 from studyapp.progress import dashboard as dashboards
-from studyapp.progress import ownership
 from studyapp.progress.forms import DeleteAccountForm, SettingsForm, time_zones
 from studyapp.progress.readiness import EXAM_SHARE, GUESS, MIN_EXAM_ANSWERS, MIN_TRAINER_ANSWERS
 
@@ -62,6 +62,17 @@ def progress(request: HttpRequest) -> HttpResponse:
     learner = learner_or_none(request)  # a visitor who never studied sees how to start; nothing is created
     board = dashboards.build(learner, timezone.now()) if learner is not None else None
     return render(request, "progress/dashboard.html", {"board": board, **EXPLANATION})
+
+
+@require_GET
+@never_cache
+@learner_required
+def calibration_page(request: HttpRequest) -> HttpResponse:
+    """The calibration chart: its own page, and the fragment /progress/ loads when it scrolls into view."""
+    prefs = LearnerSettings.for_learner(request.learner)
+    cal = calibration.calibration(request.learner, prefs.scheduler())
+    template = "progress/calibration.html#calibration" if request.htmx else "progress/calibration.html"
+    return render(request, template, {"cal": cal})
 
 
 @require_http_methods(["GET", "POST"])
