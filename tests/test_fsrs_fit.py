@@ -366,3 +366,21 @@ def test_a_fitted_learners_settings_page_takes_at_most_8_queries(client, learner
     client.post(FIT_URL)
     with django_assert_max_num_queries(8):
         assert client.get("/settings/").status_code == 200
+
+
+def test_a_fitted_learner_studies_within_the_study_pages_query_targets(
+    client, learner, django_assert_max_num_queries
+):
+    seeded(learner)
+    QuestionFactory(bank=BankFactory())
+    client.force_login(learner)
+    client.post(FIT_URL)
+    assert prefs_of(learner).fsrs_parameters is not None
+    open_study(client)  # warm the per-process caches a running server has (as tests/test_study_queries.py does)
+    with django_assert_max_num_queries(8):
+        shown = open_study(client)
+    right = shown.right()
+    with django_assert_max_num_queries(8):
+        feedback = answer(client, shown, right, htmx=True)
+    with django_assert_max_num_queries(8):
+        assert rate(client, feedback, 3).status_code in (302, 303)
