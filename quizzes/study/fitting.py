@@ -309,8 +309,12 @@ def reschedule(learner, prefs, reviews: list[Review]) -> int:
         relearning_steps=prefs.scheduler().relearning_steps,
         enable_fuzzing=False,
     )
-    memories = QuestionMemory.objects.filter(learner=learner, last_review__isnull=False).only(
-        "pk", "state", "stability", "difficulty", "due", "last_review"
+    # Locked, so a rating saved meanwhile (it locks its memory too) is either in `reviews` or waits for us; one
+    # saved between reading `reviews` and here has a later last_review, and `rescheduled` leaves it alone.
+    memories = (
+        QuestionMemory.objects.select_for_update()
+        .filter(learner=learner, last_review__isnull=False)
+        .only("pk", "state", "stability", "difficulty", "due", "last_review")
     )
     changed = rescheduled(memories, reviews, sched)
     QuestionMemory.objects.bulk_update(changed, ["stability", "difficulty", "due"], batch_size=500)
