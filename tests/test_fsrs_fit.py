@@ -368,9 +368,7 @@ def test_a_fitted_learners_settings_page_takes_at_most_8_queries(client, learner
         assert client.get("/settings/").status_code == 200
 
 
-def test_a_fitted_learner_studies_within_the_study_pages_query_targets(
-    client, learner, django_assert_max_num_queries
-):
+def test_a_fitted_learner_studies_within_the_study_pages_query_targets(client, learner, django_assert_max_num_queries):
     seeded(learner)
     QuestionFactory(bank=BankFactory())
     client.force_login(learner)
