@@ -69,3 +69,7 @@ def test_a_learner_with_too_few_reviews_is_told_so_and_nothing_is_written(learne
     seeded(learner, reviews=100)
     assert run("ada").strip() == "ada: 100 reviews, Fitting needs at least 200 reviews; you have 100 so far."
     assert not FsrsFit.objects.exists()
+
+
+def test_all_says_when_no_learner_has_enough_reviews(learner):
+    assert run("--all").strip() == "No learner has 200 reviews or more."

@@ -45,6 +45,8 @@ class Command(BaseCommand):
         if report == "json":
             self.stdout.write(json.dumps({"fitted_at": now.isoformat(), "learners": rows}, indent=1))
             return
+        if not rows:
+            self.stdout.write(f"No learner has {min_reviews} reviews or more.")
         for row in rows:
             if row["outcome"] in ("too-few-reviews", "not-due"):
                 self.stdout.write(f"{row['learner']}: {row['reviews']} reviews, {row['message']}")
