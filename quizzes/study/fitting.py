@@ -211,8 +211,8 @@ def learner_reviews(learner) -> list[Review]:
 
 def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: bool = False) -> tuple:
     """Fit FSRS to the learner's reviews and adopt the parameters only if they predict the held-out reviews
-    better than the defaults; then reschedule the reviewed questions, in the same transaction. Returns the
-    FsrsFit row. The learner's settings row is locked first (SELECT ... FOR UPDATE; SQLite's write lock), so
+    better than the defaults; then reschedule the reviewed questions, in the same transaction. The learner's
+    settings row is locked first (SELECT ... FOR UPDATE; SQLite's write lock), so
     two fits started at once run one after the other, and the second finds the first's result and does not
     run again unless a refit is due (or `force`). Returns (the FsrsFit row, whether a fit ran); FitError for too
     little history (nothing written)."""
@@ -280,7 +280,7 @@ def _record(learner, now, last, **fields):
     return row
 
 
-def reset_learner(learner, now: datetime) -> int:
+def reset_learner(learner) -> int:
     """Back to fsrs's default parameters, rescheduled in one transaction; the fit's scores stay on record.
     Returns how many questions were rescheduled."""
     from quizzes.models import FsrsFit, LearnerSettings

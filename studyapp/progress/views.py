@@ -132,7 +132,7 @@ def fit_memory_model(request: HttpRequest) -> HttpResponse:
 @require_POST
 @learner_required
 def reset_memory_model(request: HttpRequest) -> HttpResponse:
-    moved = fitting.reset_learner(request.learner, timezone.now())
+    moved = fitting.reset_learner(request.learner)
     messages.success(request, f"The scheduler uses the default parameters again; {moved} questions were rescheduled.")
     return redirect(reverse("settings") + MEMORY_MODEL)
 
