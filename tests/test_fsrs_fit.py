@@ -350,7 +350,7 @@ def test_the_settings_page_shows_what_each_desired_retention_costs(client, learn
     seeded(learner)
     client.force_login(learner)
     page = client.get("/settings/").content.decode()
-    assert "What each desired retention costs you" in page
+    assert "What a retention costs you" in page
     assert "0.90 (yours)" in page
 
     prefs = LearnerSettings.for_learner(learner)

@@ -33,7 +33,7 @@ def test_a_learner_fits_the_scheduler_reads_the_scores_and_goes_back_to_the_defa
     log_in(page, live_server, "/settings/")
     expect(page.get_by_role("heading", name="A scheduler fitted to you")).to_be_visible()
     expect(page.get_by_text("In use: the default parameters.")).to_be_visible()
-    expect(page.get_by_role("table", name="What each desired retention costs you")).to_be_visible()
+    expect(page.get_by_role("table", name="What a retention costs you")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Fit the scheduler to my reviews").click()
