@@ -219,6 +219,8 @@ class LearnerSettings(models.Model):
     relearning_steps = models.CharField(max_length=100, default="10m")
     time_zone = models.CharField(max_length=64, default="UTC")
     day_start_hour = models.PositiveSmallIntegerField(default=4)
+    # FSRS-6's 21 parameters fitted to this learner (quizzes/study/fitting.py), or None for fsrs's defaults.
+    fsrs_parameters = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Study settings of {self.learner_id}"
@@ -239,7 +241,10 @@ class LearnerSettings(models.Model):
         from quizzes.study import scheduling
 
         return scheduling.scheduler(
-            self.desired_retention, parse_steps(self.learning_steps), parse_steps(self.relearning_steps)
+            self.desired_retention,
+            parse_steps(self.learning_steps),
+            parse_steps(self.relearning_steps),
+            parameters=tuple(self.fsrs_parameters) if self.fsrs_parameters else None,
         )
 
     def study_day(self, now):
@@ -260,6 +265,44 @@ def parse_steps(text: str) -> tuple[int, ...]:
             raise ValueError(f"'{token}' is not a step like 1m, 10m, 1h or 1d")
         steps.append(max(1, round(int(number) * _STEP_UNITS[unit])))
     return tuple(steps)
+
+
+class FsrsFit(models.Model):
+    """The last fit of FSRS to a learner's reviews (quizzes/study/fitting.py), whether or not it was adopted:
+    what it was fitted on and how well defaults and fit predicted the reviews it did not see. The parameters in
+    use are `LearnerSettings.fsrs_parameters`; the row is also the lock that makes two fits started at once run
+    once."""
+
+    class Outcome(models.TextChoices):
+        ADOPTED = "adopted", "The fitted parameters predict you better: they are in use"
+        KEPT_DEFAULTS = "kept", "The fitted parameters did not predict you better: the defaults stay"
+        FAILED = "failed", "The fit failed: the defaults stay"
+        RESET = "reset", "You went back to the defaults"
+
+    learner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fsrs_fit")
+    fitted_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)  # why a fit failed, in the learner's words
+    parameters = models.JSONField(null=True, blank=True)  # what the fit returned (adopted or not)
+    reviews = models.PositiveIntegerField(default=0)  # the learner's reviews when fitted
+    trained_on = models.PositiveIntegerField(default=0)
+    held_out = models.PositiveIntegerField(default=0)
+    log_loss_before = models.FloatField(null=True, blank=True)  # the defaults, on the held-out reviews
+    rmse_before = models.FloatField(null=True, blank=True)
+    log_loss_after = models.FloatField(null=True, blank=True)  # the fit, on the held-out reviews
+    rmse_after = models.FloatField(null=True, blank=True)
+    rescheduled = models.PositiveIntegerField(default=0)  # questions whose due date the adoption moved
+
+    def __str__(self) -> str:
+        return f"FSRS fit of {self.learner_id} ({self.outcome})"
+
+    def refit_due(self, review_count: int, now) -> bool:
+        """Offer a new fit after enough new reviews or a month (never on its own)."""
+        from quizzes.study import fitting
+
+        if self.outcome in (self.Outcome.FAILED, self.Outcome.RESET):
+            return True
+        return review_count - self.reviews >= fitting.REFIT_AFTER_REVIEWS or now - self.fitted_at >= fitting.REFIT_AFTER
 
 
 class QuestionMemoryQuerySet(models.QuerySet):

@@ -103,7 +103,7 @@ def test_the_csv_export_is_a_zip_with_one_file_per_kind(client, signed_in):
         [
             "README.txt", "account.csv", "study_states.csv", "review_log.csv", "scenario_states.csv",
             "trainer_rounds.csv", "trainer_answers.csv", "exam_attempts.csv", "exam_answers.csv",
-            "question_reports.csv", "classes.csv",
+            "question_reports.csv", "classes.csv", "memory_model.csv",
         ]
     )  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(archive.read("review_log.csv").decode())))

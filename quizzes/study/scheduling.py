@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import models
 from fsrs import Card, Rating, ReviewLog, Scheduler, State
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
 __all__ = ["Card", "MemoryState", "Rating", "State", "StudyDay", "format_interval", "review", "scheduler"]
 
@@ -80,9 +81,12 @@ def scheduler(
     learning_steps_minutes: tuple[int, ...] = (1, 10),
     relearning_steps_minutes: tuple[int, ...] = (10,),
     fuzz: bool = True,
+    parameters: tuple[float, ...] | None = None,
 ) -> Scheduler:
-    """An FSRS-6 scheduler with the learner's settings (default parameters, cached per settings)."""
+    """An FSRS-6 scheduler with the learner's settings and parameters (fsrs's defaults when None, or the
+    learner's fitted ones: quizzes/study/fitting.py), cached per distinct settings."""
     return Scheduler(
+        parameters=parameters if parameters is not None else DEFAULT_PARAMETERS,
         desired_retention=desired_retention,
         learning_steps=tuple(timedelta(minutes=m) for m in learning_steps_minutes),
         relearning_steps=tuple(timedelta(minutes=m) for m in relearning_steps_minutes),
@@ -106,6 +110,7 @@ def next_intervals(memory: MemoryState, now: datetime, sched: Scheduler) -> dict
         tuple(int(s.total_seconds() // 60) for s in sched.learning_steps),
         tuple(int(s.total_seconds() // 60) for s in sched.relearning_steps),
         fuzz=False,
+        parameters=sched.parameters,
     )
     out = {}
     for rating in Rating:

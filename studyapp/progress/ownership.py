@@ -21,7 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from quizzes.classes.models import Membership
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
-from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
+from quizzes.models import Flag, FsrsFit, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
 from studyapp.accounts.models import User
 
@@ -117,6 +117,17 @@ EXPORT_TABLES = [
         lambda learner: AttemptQuestion.objects.filter(attempt__learner=learner).order_by("attempt_id", "position"),
     ),
     Table(
+        "memory_model",
+        "The last fit of the scheduler's parameters to your reviews, with its scores on your held-out reviews.",
+        [
+            ("fitted_at", "fitted_at"), ("outcome", "outcome"), ("message", "message"),
+            ("parameters", "parameters"), ("reviews", "reviews"), ("trained_on", "trained_on"),
+            ("held_out", "held_out"), ("log_loss_defaults", "log_loss_before"), ("rmse_defaults", "rmse_before"),
+            ("log_loss_fitted", "log_loss_after"), ("rmse_fitted", "rmse_after"), ("rescheduled", "rescheduled"),
+        ],
+        lambda learner: FsrsFit.objects.filter(learner=learner),
+    ),
+    Table(
         "question_reports",
         "Problems you reported on questions.",
         [
@@ -157,6 +168,7 @@ def account_record(learner) -> dict:
         "relearning_steps": prefs.relearning_steps,
         "time_zone": prefs.time_zone,
         "day_start_hour": prefs.day_start_hour,
+        "fsrs_parameters": prefs.fsrs_parameters,  # None: FSRS-6's defaults
     }
 
 
