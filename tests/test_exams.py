@@ -1,6 +1,7 @@
 """Practice exams through their URLs: blueprint, clock, integrity, scoring, review, access."""
 
 import random
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from quizzes.exams import blueprint, scoring
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
-from quizzes.models import Question, QuestionMemory
+from quizzes.models import Category, Question, QuestionMemory
 from studyapp.accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -591,6 +592,14 @@ def test_a_custom_exam_can_draw_from_chosen_categories(client, learner, loaded_c
     families = {"storage", "database"}
     for item in attempt.questions.select_related("question"):
         assert families & set(item.question.services.values_list("category__key", flat=True))
+
+
+def test_every_category_offered_for_a_custom_exam_has_questions_in_the_shipped_banks(client, loaded_content):
+    page = client.get("/exam/").content.decode()
+    offered = re.findall(r'name="categories" value="([a-z-]+)"', page)
+    assert offered == list(Category.objects.order_by("order").values_list("key", flat=True))
+    for key in offered:
+        assert Question.objects.active().filter(services__category__key=key).count() >= 5, key
 
 
 def test_an_unknown_category_in_a_custom_exam_is_a_clear_error(client, learner, loaded_content):
