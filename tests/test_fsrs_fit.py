@@ -350,8 +350,11 @@ def test_the_settings_page_shows_what_each_desired_retention_costs(client, learn
     seeded(learner)
     client.force_login(learner)
     page = client.get("/settings/").content.decode()
-    assert "What a retention costs you" in page
-    assert "0.90 (yours)" in page
+    assert 'data-hx-get="/settings/workload/" data-hx-trigger="load"' in page  # htmx loads the costs
+    assert '<a href="/settings/workload/">' in page  # a link without JavaScript
+    fragment = client.get("/settings/workload/", headers={"HX-Request": "true"}).content.decode()
+    assert "What a retention costs you" in fragment and "0.90 (yours)" in fragment and "<html" not in fragment
+    assert "0.90 (yours)" in client.get("/settings/workload/").content.decode()  # the page without JavaScript
 
     prefs = LearnerSettings.for_learner(learner)
     costs = dict(fitting.workload(learner, prefs, 1500, timezone.now()))
@@ -366,6 +369,8 @@ def test_a_fitted_learners_settings_page_takes_at_most_8_queries(client, learner
     client.post(FIT_URL)
     with django_assert_max_num_queries(8):
         assert client.get("/settings/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/settings/workload/", headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_a_fitted_learner_studies_within_the_study_pages_query_targets(client, learner, django_assert_max_num_queries):

@@ -365,13 +365,12 @@ class Standing:
     can_fit: bool
     next_fit_reviews: int  # the review count at which a refit is offered
     next_fit_at: datetime | None
-    workload: list[tuple[float, float]]
     min_reviews: int = MIN_REVIEWS
 
 
 def standing(learner, prefs, now: datetime) -> Standing:
-    """The learner's fit, review count and what each desired retention would cost (two queries, a third when
-    the workload is not cached)."""
+    """The learner's fit and review count (two queries). What each desired retention would cost (`workload`)
+    has its own request, which the settings page loads."""
     from quizzes.models import FsrsFit, ReviewLog
 
     fit = FsrsFit.objects.filter(learner=learner).first()
@@ -384,5 +383,4 @@ def standing(learner, prefs, now: datetime) -> Standing:
         can_fit=reviews >= MIN_REVIEWS and due,
         next_fit_reviews=(fit.reviews + REFIT_AFTER_REVIEWS) if fit else MIN_REVIEWS,
         next_fit_at=(fit.fitted_at + REFIT_AFTER) if fit else None,
-        workload=workload(learner, prefs, reviews, now) if reviews else [],
     )

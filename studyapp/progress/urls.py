@@ -7,6 +7,7 @@ urlpatterns = [
     path("progress/", views.progress, name="progress"),
     path("progress/calibration/", views.calibration_page, name="progress_calibration"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/workload/", views.workload_page, name="settings_workload"),
     path("settings/memory-model/fit/", views.fit_memory_model, name="settings_fit"),
     path("settings/memory-model/defaults/", views.reset_memory_model, name="settings_fit_defaults"),
     path("settings/export.json", views.export, {"kind": "json"}, name="settings_export_json"),

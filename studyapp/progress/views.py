@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quizzes.classes.learner_view import assignments_of as class_assignments
-from quizzes.models import FsrsFit, LearnerSettings
+from quizzes.models import FsrsFit, LearnerSettings, ReviewLog
 from quizzes.study import fitting
 from studyapp.accounts.guests import learner_or_none, learner_required
 from studyapp.progress import calibration, ownership
@@ -99,6 +99,22 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "desired_retention": prefs.desired_retention,
     }
     return render(request, "progress/settings.html", context, status=200)
+
+
+@require_GET
+@never_cache
+@learner_required
+def workload_page(request: HttpRequest) -> HttpResponse:
+    """What each desired retention costs in reviews per day: its own page, and the fragment /settings/ loads."""
+    prefs = LearnerSettings.for_learner(request.learner)
+    now = timezone.now()
+    reviews = ReviewLog.objects.filter(learner=request.learner).count()
+    context = {
+        "workload": fitting.workload(request.learner, prefs, reviews, now) if reviews else [],
+        "fitted": prefs.fsrs_parameters is not None,
+        "desired_retention": prefs.desired_retention,
+    }
+    return render(request, "progress/workload.html#workload" if request.htmx else "progress/workload.html", context)
 
 
 MEMORY_MODEL = "#memory-model"

@@ -75,3 +75,19 @@ def test_the_settings_section_fits_a_small_screen(browser, live_server, assert_a
     assert overflow <= 0
     assert_accessible(page)
     context.close()
+
+
+def test_without_javascript_the_retention_costs_open_on_their_own_page(
+    browser, live_server, assert_accessible, studied
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "/settings/")
+    page.get_by_role("link", name="See what each desired retention costs you in reviews per day").click()
+    expect(page.get_by_role("table", name="What a retention costs you")).to_contain_text("0.90 (yours)")
+    context.close()
+    page = browser.new_page()  # axe needs JavaScript: the same page, opened directly
+    log_in(page, live_server, "/settings/workload/")
+    expect(page.get_by_role("table", name="What a retention costs you")).to_be_visible()
+    assert_accessible(page)
+    page.close()
