@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
@@ -71,9 +72,9 @@ class Scope:
 
     def params(self, **extra) -> list[tuple[str, str]]:
         """The scope as query parameters, in a stable order (a topic per `service` parameter)."""
-        values = {"bank": self.bank, "note": self.note, "category": self.category, "mode": self.mode, **extra}
-        pairs = [("service", key) for key in self.services]
-        return pairs + [(key, value) for key, value in values.items() if value]
+        single = {"bank": self.bank, "category": self.category, "note": self.note, "mode": self.mode, **extra}
+        pairs = [("bank", single.pop("bank")), *(("service", key) for key in self.services), *single.items()]
+        return [(key, value) for key, value in pairs if value]
 
     def query(self, **extra) -> str:
         params = self.params(**extra)
@@ -101,8 +102,8 @@ class Scope:
 def resolve_scope(
     services: list[str] | tuple[str, ...] = (), note: str = "", mode: str = "", category: str = "", bank: str = ""
 ) -> Scope:
-    """Validate the learner's choice; StudyError if unknown. A bank costs one query; topics, a category or a note
-    one more.
+    """Validate the learner's choice; StudyError if unknown. One query for any choice (a bank narrowed to topics or
+    a category reads the bank along with the topics).
 
     A bank learners do not see (a draft, an archived bank) is reported as unknown, like a bank that does not exist."""
     from quizzes.models import _hidden_banks  # the one rule of which banks learners see
@@ -117,42 +118,47 @@ def resolve_scope(
         raise StudyError("Choose topics, one category or one note, not several kinds at once.")
     if note and bank:
         raise StudyError("A note's questions cannot be narrowed to one bank: choose the note or the bank.")
-    bank_id, bank_title = None, ""
-    if bank:
-        found = Bank.objects.filter(slug=bank).exclude(pk__in=_hidden_banks()).values_list("pk", "title").first()
-        if found is None:
-            raise StudyError(f"There is no bank '{bank}' to study: it does not exist or is not published.")
-        bank_id, bank_title = found
-    in_bank = {"bank": bank, "bank_id": bank_id, "mode": mode}
-
-    def within_bank(label: str) -> str:
-        return f"{bank_title} — {label}" if bank else label
-
-    if category:
-        topics = list(Service.objects.filter(category__key=category).values_list("key", "category__name"))
-        if not topics:
-            raise StudyError(f"There is no category '{category}' in the catalogue.")
-        keys = tuple(key for key, _ in topics)
-        label = within_bank(f"{topics[0][1]} (category)")
-        return Scope(category=category, label=label, service_keys=keys, **in_bank)
-    if services:
-        names = dict(Service.objects.filter(key__in=services).values_list("key", "name"))
-        unknown = [key for key in services if key not in names]
-        if unknown:
-            listed = ", ".join(f"'{key}'" for key in unknown[:5]) + (" …" if len(unknown) > 5 else "")
-            raise StudyError(f"There is no service {listed} in the catalogue." if len(unknown) == 1 else
-                             f"There are no services {listed} in the catalogue.")  # fmt: skip
-        label = within_bank(", ".join(names[key] for key in services))
-        return Scope(services=services, label=label, service_keys=services, **in_bank)
     if note:
         found = Note.objects.filter(slug=note).values_list("title", "services").first()
         if found is None:
             raise StudyError(f"There is no note '{note}'.")
         title, keys = found
         return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=tuple(keys))
-    if bank:
-        return Scope(label=f"{bank_title} (bank)", **in_bank)
-    return Scope(mode=mode)
+
+    banks = Bank.objects.filter(slug=bank).exclude(pk__in=_hidden_banks())
+    # Each topic row carries the bank (None when it is unknown or hidden): topics and bank in one query.
+    with_bank = {"bank_pk": Subquery(banks.values("pk")[:1]), "bank_title": Subquery(banks.values("title")[:1])}
+    with_bank = with_bank if bank else {}
+    columns = tuple(with_bank)
+    if category:
+        rows = Service.objects.filter(category__key=category).annotate(**with_bank)
+        topics = list(rows.values_list("key", "category__name", *columns))
+        if not topics:
+            raise StudyError(f"There is no category '{category}' in the catalogue.")
+        keys, label = tuple(row[0] for row in topics), f"{topics[0][1]} (category)"
+        chosen = {"category": category, "service_keys": keys}
+    elif services:
+        rows = Service.objects.filter(key__in=services).annotate(**with_bank)
+        topics = list(rows.values_list("key", "name", *columns))
+        names = {row[0]: row[1] for row in topics}
+        unknown = [key for key in services if key not in names]
+        if unknown:
+            listed = ", ".join(f"'{key[:40]}'" for key in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise StudyError(f"There is no service {listed} in the catalogue." if len(unknown) == 1 else
+                             f"There are no services {listed} in the catalogue.")  # fmt: skip
+        label = ", ".join(names[key] for key in services)
+        chosen = {"services": services, "service_keys": services}
+    elif bank:
+        topics, label, chosen = [(None, None, *row) for row in banks.values_list("pk", "title")[:1]], "", {}
+    else:
+        return Scope(mode=mode)
+    if not bank:
+        return Scope(mode=mode, label=label, **chosen)
+    bank_id, bank_title = topics[0][2:] if topics else (None, None)
+    if bank_id is None:
+        raise StudyError(f"There is no bank '{bank[:80]}' to study: it does not exist or is not published.")
+    label = f"{bank_title} — {label}" if label else f"{bank_title} (bank)"
+    return Scope(bank=bank, bank_id=bank_id, mode=mode, label=label, **chosen)
 
 
 # ---------------------------------------------------------------- the queue
