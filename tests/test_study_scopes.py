@@ -122,6 +122,14 @@ def test_the_page_says_what_is_studied(client_for, catalogue):
         assert '<a href="/study/">Everything due</a>' in text
 
 
+def test_a_long_list_of_topics_is_named_in_part_and_counted(client_for, catalogue):
+    for n in range(8):
+        ServiceFactory(key=f"extra-{n}", name=f"Extra {n}")
+    query = "&".join(f"service=extra-{n}" for n in range(8))
+    text = client_for.get(f"/study/?service=lambda&{query}").content.decode()
+    assert "Studying <strong>AWS Lambda, Extra 0, Extra 1, Extra 2, Extra 3, Extra 4 and 3 more topics</strong>" in text
+
+
 def test_topic_is_read_like_service(client_for, catalogue):
     stems, addresses = study_to_the_end(client_for, "/study/?topic=lambda&topic=s3", htmx=False)
     assert stems == ["Basics Lambda", "Basics S3", "Other Lambda", "Other S3"]
@@ -187,6 +195,20 @@ def test_a_bad_scope_is_a_bad_request_that_says_why(client_for, catalogue, query
     ):
         assert response.status_code == 400
         assert message in response.content.decode()
+
+
+def test_a_note_about_no_topic_has_nothing_to_study(client, learner, catalogue):
+    from studyapp.notes.models import Note
+
+    Note.objects.create(
+        slug="intro", title="Introduction", order=1, theme="Start", services=[], domain="cloud-concepts",
+        task_statement="1.1", summary="s", body_md="", body_html="", search_text="", source_hash="x",
+    )  # fmt: skip
+    visitor = client.get("/study/?note=intro")
+    assert visitor.status_code == 200 and "0 to go" in visitor.content.decode()
+    client.force_login(learner)
+    text = client.get("/study/?note=intro").content.decode()
+    assert "Introduction (note)" in text and "Done for today" in text and "0 to go" in text
 
 
 def test_a_draft_banks_questions_stay_out_of_every_scope(client_for, catalogue):

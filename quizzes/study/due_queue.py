@@ -38,7 +38,10 @@ def visible_questions(service_keys: tuple[str, ...] | None, bank_id: int | None 
     """A condition on the unaliased question table: the questions learners see in this scope (topics, and one bank
     when bank_id is given), with its params."""
     keys = None if service_keys is None else tuple(dict.fromkeys(service_keys))
-    sql, params = _visible_sql(None if keys is None else len(keys))
+    if keys == ():  # a note about no topic: no question (the ORM refuses to compile an empty IN)
+        sql, params = "1 = 0", ()
+    else:
+        sql, params = _visible_sql(None if keys is None else len(keys))
     if keys is not None:
         params = tuple(keys[int(p.removeprefix(KEY[:-2]))] if _is_key(p) else p for p in params)
     if bank_id is not None:

@@ -34,6 +34,7 @@ LEARN_AHEAD = timedelta(minutes=20)  # Anki: learning steps due this soon are sh
 TOKEN_MAX_AGE = 2 * 24 * 3600  # seconds: a showing left open longer must be reloaded
 MAX_RESPONSE_MS = 10 * 60 * 1000
 MODES = {"": "Due today", "ahead": "Study ahead", "new": "Extra new questions"}
+SHOWN_TOPICS = 6  # topics named in the page's heading; more are counted
 MAX_TOPICS = 100  # topics in one session's scope: above the catalogue's 71, so any class assignment fits
 
 
@@ -146,7 +147,9 @@ def resolve_scope(
             listed = ", ".join(f"'{key[:40]}'" for key in unknown[:5]) + (" …" if len(unknown) > 5 else "")
             raise StudyError(f"There is no service {listed} in the catalogue." if len(unknown) == 1 else
                              f"There are no services {listed} in the catalogue.")  # fmt: skip
-        label = ", ".join(names[key] for key in services)
+        label = ", ".join(names[key] for key in services[:SHOWN_TOPICS])
+        if len(services) > SHOWN_TOPICS:
+            label += f" and {len(services) - SHOWN_TOPICS} more topics"
         chosen = {"services": services, "service_keys": services}
     elif bank:
         topics, label, chosen = [(None, None, *row) for row in banks.values_list("pk", "title")[:1]], "", {}
