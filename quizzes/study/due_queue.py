@@ -31,7 +31,7 @@ QUESTION = Question._meta.db_table
 CHOICE = Choice._meta.db_table
 
 
-KEY = "\x00scope-topic-{}"  # stands for the n-th topic key in the compiled SQL's parameters
+KEY = "\x00scope-topic-"  # KEY + "3" stands for the scope's 4th topic key in the compiled SQL's parameters
 
 
 def visible_questions(service_keys: tuple[str, ...] | None, bank_id: int | None = None) -> tuple[str, tuple]:
@@ -43,20 +43,20 @@ def visible_questions(service_keys: tuple[str, ...] | None, bank_id: int | None 
     else:
         sql, params = _visible_sql(None if keys is None else len(keys))
     if keys is not None:
-        params = tuple(keys[int(p.removeprefix(KEY[:-2]))] if _is_key(p) else p for p in params)
+        params = tuple(keys[int(p.removeprefix(KEY))] if _is_key(p) else p for p in params)
     if bank_id is not None:
         sql, params = f'({sql}) AND "{QUESTION}"."bank_id" = %s', (*params, bank_id)
     return sql, params
 
 
 def _is_key(param) -> bool:
-    return isinstance(param, str) and param.startswith(KEY[:-2])
+    return isinstance(param, str) and param.startswith(KEY)
 
 
 @cache  # SQL text compiled from the ORM's visibility rules for a number of topics: code, not data, so it never
 # goes stale, and it holds at most one entry per topic count (the scope caps them), whatever topics learners pick
 def _visible_sql(key_count: int | None) -> tuple[str, tuple]:
-    keys = None if key_count is None else [KEY.format(n) for n in range(key_count)]
+    keys = None if key_count is None else [f"{KEY}{n}" for n in range(key_count)]
     questions = Question.objects.active().in_scope(keys)
     sql, params = questions.order_by().values("id").query.sql_with_params()
     if sum(_is_key(param) for param in params) != (key_count or 0):

@@ -127,20 +127,19 @@ def resolve_scope(
         return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=tuple(keys))
 
     banks = Bank.objects.filter(slug=bank).exclude(pk__in=_hidden_banks())
-    # Each topic row carries the bank (None when it is unknown or hidden): topics and bank in one query.
+    # Each topic row carries the bank's id and title (None when it is unknown or hidden): one query for both.
     with_bank = {"bank_pk": Subquery(banks.values("pk")[:1]), "bank_title": Subquery(banks.values("title")[:1])}
     with_bank = with_bank if bank else {}
-    columns = tuple(with_bank)
     if category:
         rows = Service.objects.filter(category__key=category).annotate(**with_bank)
-        topics = list(rows.values_list("key", "category__name", *columns))
+        topics = list(rows.values_list("key", "category__name", *with_bank))
         if not topics:
             raise StudyError(f"There is no category '{category}' in the catalogue.")
-        keys, label = tuple(row[0] for row in topics), f"{topics[0][1]} (category)"
-        chosen = {"category": category, "service_keys": keys}
+        label, bank_row = f"{topics[0][1]} (category)", topics[0][2:]
+        chosen = {"category": category, "service_keys": tuple(row[0] for row in topics)}
     elif services:
         rows = Service.objects.filter(key__in=services).annotate(**with_bank)
-        topics = list(rows.values_list("key", "name", *columns))
+        topics = list(rows.values_list("key", "name", *with_bank))
         names = {row[0]: row[1] for row in topics}
         unknown = [key for key in services if key not in names]
         if unknown:
@@ -150,14 +149,14 @@ def resolve_scope(
         label = ", ".join(names[key] for key in services[:SHOWN_TOPICS])
         if len(services) > SHOWN_TOPICS:
             label += f" and {len(services) - SHOWN_TOPICS} more topics"
-        chosen = {"services": services, "service_keys": services}
+        bank_row, chosen = topics[0][2:], {"services": services, "service_keys": services}
     elif bank:
-        topics, label, chosen = [(None, None, *row) for row in banks.values_list("pk", "title")[:1]], "", {}
+        label, bank_row, chosen = "", banks.values_list("pk", "title").first(), {}
     else:
         return Scope(mode=mode)
     if not bank:
         return Scope(mode=mode, label=label, **chosen)
-    bank_id, bank_title = topics[0][2:] if topics else (None, None)
+    bank_id, bank_title = bank_row or (None, None)
     if bank_id is None:
         raise StudyError(f"There is no bank '{bank[:80]}' to study: it does not exist or is not published.")
     label = f"{bank_title} — {label}" if label else f"{bank_title} (bank)"
