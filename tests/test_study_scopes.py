@@ -7,6 +7,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from quizzes.models import Category, LearnerSettings
 from quizzes.study.session import MAX_TOPICS
@@ -287,3 +289,19 @@ def test_an_assignments_start_link_studies_exactly_its_scope_and_the_work_counts
     stems, addresses = study_to_the_end(client_for, link, htmx=True)
     assert stems == expected and addresses == {link}
     assert f"{len(expected)} of 10 reviews" in client_for.get("/progress/").content.decode()
+
+
+@pytest.mark.parametrize("pick", ["right", "wrong"])
+def test_a_scoped_answer_without_javascript_runs_at_most_8_statements_besides_the_tests_savepoints(
+    client_for, big_bank, pick
+):
+    """Without htmx the answer comes back as a whole page with the queue's progress (one query more). Under the
+    test's transaction the answer's atomic block adds SAVEPOINT and RELEASE, which a real request does not run."""
+    url = "/study/?bank=test-bank&service=lambda&service=ecs&mode=new"
+    shown = page(client_for.get(url))
+    fields = {**_form_fields(shown.html, "/study/answer/"), "choice": getattr(shown, pick)()}
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for.post("/study/answer/", fields)
+    assert response.status_code == 200 and "<html" in response.content.decode()
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= MAX_QUERIES, statements
