@@ -38,11 +38,12 @@ def start_of(assignment: Assignment, now: datetime) -> Start | None:
         return None
     kind = assignment.kind
     if kind in (Assignment.Kind.REVIEW, Assignment.Kind.MASTER):
-        params = {}
+        # Exactly the assigned scope (quizzes.study.session.Scope): the bank and its topics or category.
+        params = [("bank", assignment.bank.slug)] if assignment.bank_id else []
         if assignment.category:
-            params["category"] = assignment.category
-        elif len(assignment.topics) == 1:
-            params["service"] = assignment.topics[0]
+            params.append(("category", assignment.category))
+        else:
+            params += [("service", key) for key in assignment.topics]
         query = "?" + urlencode(params) if params else ""
         return Start(reverse("study:session") + query, "get", [], "Study")
     if kind == Assignment.Kind.DRILL:
@@ -61,7 +62,7 @@ def assignments_of(learner, now: datetime, classroom=None) -> list[Row]:
     """The learner's assignments in the classes they joined (or in one class), soonest due first."""
     if learner is None or getattr(learner, "is_guest", False) or not getattr(learner, "in_a_class", True):
         return []  # a user loaded by StudyUserManager knows whether they joined a class: no query
-    assignments = Assignment.objects.filter(classroom__memberships__learner=learner).select_related("classroom")
+    assignments = Assignment.objects.filter(classroom__memberships__learner=learner).select_related("classroom", "bank")
     if classroom is not None:
         assignments = assignments.filter(classroom=classroom)
     assignments = list(assignments.order_by("due_at", "pk"))

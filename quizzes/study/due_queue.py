@@ -31,11 +31,36 @@ QUESTION = Question._meta.db_table
 CHOICE = Choice._meta.db_table
 
 
-@cache  # SQL text compiled from the ORM's visibility rules for one scope: code, not data, so it never goes stale
-def visible_questions(service_keys: tuple[str, ...] | None) -> tuple[str, tuple]:
-    """A condition on the unaliased question table: the questions learners see in this scope, with its params."""
-    questions = Question.objects.active().in_scope(list(service_keys) if service_keys is not None else None)
+KEY = "\x00scope-topic-"  # KEY + "3" stands for the scope's 4th topic key in the compiled SQL's parameters
+
+
+def visible_questions(service_keys: tuple[str, ...] | None, bank_id: int | None = None) -> tuple[str, tuple]:
+    """A condition on the unaliased question table: the questions learners see in this scope (topics, and one bank
+    when bank_id is given), with its params."""
+    keys = None if service_keys is None else tuple(dict.fromkeys(service_keys))
+    if keys == ():  # a note about no topic: no question (the ORM refuses to compile an empty IN)
+        sql, params = "1 = 0", ()
+    else:
+        sql, params = _visible_sql(None if keys is None else len(keys))
+    if keys is not None:
+        params = tuple(keys[int(p.removeprefix(KEY))] if _is_key(p) else p for p in params)
+    if bank_id is not None:
+        sql, params = f'({sql}) AND "{QUESTION}"."bank_id" = %s', (*params, bank_id)
+    return sql, params
+
+
+def _is_key(param) -> bool:
+    return isinstance(param, str) and param.startswith(KEY)
+
+
+@cache  # SQL text compiled from the ORM's visibility rules for a number of topics: code, not data, so it never
+# goes stale, and it holds at most one entry per topic count (the scope caps them), whatever topics learners pick
+def _visible_sql(key_count: int | None) -> tuple[str, tuple]:
+    keys = None if key_count is None else [f"{KEY}{n}" for n in range(key_count)]
+    questions = Question.objects.active().in_scope(keys)
     sql, params = questions.order_by().values("id").query.sql_with_params()
+    if sum(_is_key(param) for param in params) != (key_count or 0):
+        raise AssertionError("a topic key of the scope is missing from the compiled SQL")
     prefix = f'SELECT "{QUESTION}"."id" AS "id" FROM "{QUESTION}" WHERE '
     if sql.startswith(prefix):
         return sql[len(prefix) :], tuple(params)
@@ -82,6 +107,7 @@ def _aware(value) -> datetime | None:
 def queue_stats(
     learner_id: int,
     service_keys: tuple[str, ...] | None,
+    bank_id: int | None,
     now: datetime,
     day_start: datetime,
     day_end: datetime,
@@ -92,7 +118,9 @@ def queue_stats(
     new_limit: int,
 ) -> Stats:
     """Everything the queue needs to pick the next question, in one statement."""
-    parts = stats_parts(learner_id, service_keys, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit)
+    parts = stats_parts(
+        learner_id, service_keys, bank_id, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join(sql for sql, _ in parts), [value for _, values in parts for value in values]
@@ -118,10 +146,10 @@ def queue_stats(
 
 
 def stats_parts(
-    learner_id, service_keys, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit
+    learner_id, service_keys, bank_id, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit
 ) -> list[tuple[str, list]]:
     """The scalar subqueries of `queue_stats`, in the order of Stats' fields, each with its parameters."""
-    visible, visible_params = visible_questions(service_keys)
+    visible, visible_params = visible_questions(service_keys, bank_id)
     parts: list[tuple[str, list]] = []
     joined = f"FROM {MEMORY} m JOIN {QUESTION} ON {QUESTION}.id = m.question_id WHERE m.learner_id = %s"
 
@@ -167,9 +195,11 @@ def stats_parts(
     return parts
 
 
-def first_visit_stats(service_keys: tuple[str, ...] | None, new_limit: int) -> tuple[int, int | None]:
+def first_visit_stats(
+    service_keys: tuple[str, ...] | None, bank_id: int | None, new_limit: int
+) -> tuple[int, int | None]:
     """For a visitor with no learner: how many new questions (up to the limit) and the first, in bank order."""
-    visible, visible_params = visible_questions(service_keys)
+    visible, visible_params = visible_questions(service_keys, bank_id)
     sql = (
         f"SELECT (SELECT COUNT(*) FROM (SELECT 1 AS one FROM {QUESTION} WHERE {visible} LIMIT %s) counted), "
         f"(SELECT {QUESTION}.id FROM {QUESTION} WHERE {visible} ORDER BY {QUESTION}.position, {QUESTION}.id LIMIT 1)"

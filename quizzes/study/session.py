@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from quizzes.models import Choice, Flag, LearnerSettings, Question, QuestionMemory, ReviewLog, Service
+from quizzes.models import Bank, Choice, Flag, LearnerSettings, Question, QuestionMemory, ReviewLog, Service
 from quizzes.study import due_queue, scheduling
 from quizzes.study.scheduling import Rating
 
@@ -33,6 +34,8 @@ LEARN_AHEAD = timedelta(minutes=20)  # Anki: learning steps due this soon are sh
 TOKEN_MAX_AGE = 2 * 24 * 3600  # seconds: a showing left open longer must be reloaded
 MAX_RESPONSE_MS = 10 * 60 * 1000
 MODES = {"": "Due today", "ahead": "Study ahead", "new": "Extra new questions"}
+SHOWN_TOPICS = 6  # topics named in the page's heading; more are counted
+MAX_TOPICS = 100  # topics in one session's scope: above the catalogue's 71, so any class assignment fits
 
 
 class StudyError(Exception):
@@ -56,28 +59,37 @@ class Stale(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """What the learner chose to study: everything, one topic, one category of topics or one note's topics; and
-    the mode."""
+    """What the learner chose to study: everything, one bank, one or several topics, one category of topics or one
+    note's topics (a bank may be narrowed to topics or a category, as a class's study assignment is); and the mode."""
 
-    service: str = ""
+    services: tuple[str, ...] = ()
     note: str = ""
     category: str = ""
+    bank: str = ""  # the bank's slug
     mode: str = ""
     label: str = "All questions"
-    service_keys: tuple[str, ...] | None = None  # None: every question
+    service_keys: tuple[str, ...] | None = None  # None: every topic
+    bank_id: int | None = None  # None: every bank learners see
 
-    def params(self, **extra) -> dict[str, str]:
-        values = {"service": self.service, "note": self.note, "category": self.category, "mode": self.mode, **extra}
-        return {key: value for key, value in values.items() if value}
+    def params(self, **extra) -> list[tuple[str, str]]:
+        """The scope as query parameters, in a stable order (a topic per `service` parameter)."""
+        single = {"bank": self.bank, "category": self.category, "note": self.note, "mode": self.mode, **extra}
+        pairs = [("bank", single.pop("bank")), *(("service", key) for key in self.services), *single.items()]
+        return [(key, value) for key, value in pairs if value]
 
     def query(self, **extra) -> str:
         params = self.params(**extra)
         return "?" + urlencode(params) if params else ""
 
+    @property
+    def narrowed(self) -> bool:
+        """True unless the learner studies everything due."""
+        return bool(self.services or self.note or self.category or self.bank or self.mode)
+
     @cached_property
     def hidden_fields(self) -> SafeString:
         """The scope as hidden form fields, so that a POST comes back to the same session."""
-        return format_html_join("", '<input type="hidden" name="{}" value="{}">', self.params().items())
+        return format_html_join("", '<input type="hidden" name="{}" value="{}">', self.params())
 
     @property
     def ahead_query(self) -> str:
@@ -88,32 +100,67 @@ class Scope:
         return self.query(mode="new")
 
 
-def resolve_scope(service: str = "", note: str = "", mode: str = "", category: str = "") -> Scope:
-    """Validate the learner's choice; StudyError if unknown. A named topic, note or category costs one query."""
+def resolve_scope(
+    services: list[str] | tuple[str, ...] = (), note: str = "", mode: str = "", category: str = "", bank: str = ""
+) -> Scope:
+    """Validate the learner's choice; StudyError if unknown. One query for any choice (a bank narrowed to topics or
+    a category reads the bank along with the topics).
+
+    A bank learners do not see (a draft, an archived bank) is reported as unknown, like a bank that does not exist."""
+    from quizzes.models import _hidden_banks  # the one rule of which banks learners see
     from studyapp.notes.models import Note
 
     if mode not in MODES:
         raise StudyError(f"Unknown study mode '{mode}'.")
-    if sum(bool(value) for value in (service, note, category)) > 1:
-        raise StudyError("Choose one topic, one category or one note, not several.")
-    if category:
-        topics = list(Service.objects.filter(category__key=category).values_list("key", "category__name"))
-        if not topics:
-            raise StudyError(f"There is no category '{category}' in the catalogue.")
-        keys = tuple(key for key, _ in topics)
-        return Scope(category=category, mode=mode, label=f"{topics[0][1]} (category)", service_keys=keys)
-    if service:
-        name = Service.objects.filter(key=service).values_list("name", flat=True).first()
-        if name is None:
-            raise StudyError(f"There is no service '{service}' in the catalogue.")
-        return Scope(service=service, mode=mode, label=name, service_keys=(service,))
+    if len(services) > MAX_TOPICS:
+        raise StudyError(f"Choose at most {MAX_TOPICS} topics at once (this link names {len(services)}).")
+    services = tuple(dict.fromkeys(key for key in services if key))
+    if sum(bool(value) for value in (services, note, category)) > 1:
+        raise StudyError("Choose topics, one category or one note, not several kinds at once.")
+    if note and bank:
+        raise StudyError("A note's questions cannot be narrowed to one bank: choose the note or the bank.")
     if note:
         found = Note.objects.filter(slug=note).values_list("title", "services").first()
         if found is None:
             raise StudyError(f"There is no note '{note}'.")
-        title, services = found
-        return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=tuple(services))
-    return Scope(mode=mode)
+        title, keys = found
+        return Scope(note=note, mode=mode, label=f"{title} (note)", service_keys=tuple(keys))
+
+    banks = Bank.objects.filter(slug=bank).exclude(pk__in=_hidden_banks())
+    # Each topic row carries the bank's id and title (None when it is unknown or hidden): one query for both.
+    with_bank = {"bank_pk": Subquery(banks.values("pk")[:1]), "bank_title": Subquery(banks.values("title")[:1])}
+    with_bank = with_bank if bank else {}
+    if category:
+        rows = Service.objects.filter(category__key=category).annotate(**with_bank)
+        topics = list(rows.values_list("key", "category__name", *with_bank))
+        if not topics:
+            raise StudyError(f"There is no category '{category}' in the catalogue.")
+        label, bank_row = f"{topics[0][1]} (category)", topics[0][2:]
+        chosen = {"category": category, "service_keys": tuple(row[0] for row in topics)}
+    elif services:
+        rows = Service.objects.filter(key__in=services).annotate(**with_bank)
+        topics = list(rows.values_list("key", "name", *with_bank))
+        names = {row[0]: row[1] for row in topics}
+        unknown = [key for key in services if key not in names]
+        if unknown:
+            listed = ", ".join(f"'{key[:40]}'" for key in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise StudyError(f"There is no service {listed} in the catalogue." if len(unknown) == 1 else
+                             f"There are no services {listed} in the catalogue.")  # fmt: skip
+        label = ", ".join(names[key] for key in services[:SHOWN_TOPICS])
+        if len(services) > SHOWN_TOPICS:
+            label += f" and {len(services) - SHOWN_TOPICS} more topics"
+        bank_row, chosen = topics[0][2:], {"services": services, "service_keys": services}
+    elif bank:
+        label, bank_row, chosen = "", banks.values_list("pk", "title").first(), {}
+    else:
+        return Scope(mode=mode)
+    if not bank:
+        return Scope(mode=mode, label=label, **chosen)
+    bank_id, bank_title = bank_row or (None, None)
+    if bank_id is None:
+        raise StudyError(f"There is no bank '{bank[:80]}' to study: it does not exist or is not published.")
+    label = f"{bank_title} — {label}" if label else f"{bank_title} (bank)"
+    return Scope(bank=bank, bank_id=bank_id, mode=mode, label=label, **chosen)
 
 
 # ---------------------------------------------------------------- the queue
@@ -164,6 +211,7 @@ def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime, 
     stats = due_queue.queue_stats(
         learner.pk,
         scope.service_keys,
+        scope.bank_id,
         now,
         day.start,
         day.end,
@@ -211,7 +259,7 @@ def next_in_queue(learner, prefs: LearnerSettings, scope: Scope, now: datetime, 
 def _first_visit(prefs: LearnerSettings, scope: Scope, now: datetime) -> Queue:
     """The queue of a visitor who has studied nothing: new questions in bank order (nothing is created)."""
     count, first = due_queue.first_visit_stats(
-        scope.service_keys, 1 if scope.mode in ("new", "ahead") else prefs.new_per_day
+        scope.service_keys, scope.bank_id, 1 if scope.mode in ("new", "ahead") else prefs.new_per_day
     )
     showing = None
     if first is not None:

@@ -27,10 +27,15 @@ def _too_many_guests(request: HttpRequest, error: GuestLimitReached) -> HttpResp
 
 
 def _scope(params: QueryDict) -> session.Scope:
-    """The scope the parameters name (400 for an unknown one)."""
+    """The scope the parameters name (400 for an unknown one): `bank`, topics (`service`, repeated; `topic` is
+    read the same), `category`, `note` and `mode`."""
     try:
         return session.resolve_scope(
-            params.get("service", ""), params.get("note", ""), params.get("mode", ""), params.get("category", "")
+            params.getlist("service") + params.getlist("topic"),
+            params.get("note", ""),
+            params.get("mode", ""),
+            params.get("category", ""),
+            params.get("bank", ""),
         )
     except session.StudyError as error:
         raise BadRequest(str(error)) from None
