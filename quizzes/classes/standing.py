@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from quizzes.classes.models import Assignment, AssignmentAttempt
 from quizzes.exams.models import GRACE, ExamAttempt
@@ -82,12 +83,18 @@ class Catalogue:
 
     rows: list[tuple[int, int, str, str | None, str | None, str | None]]  # ..., topic key, category, topic name
 
+    stems: dict[int, tuple[str, str]] = field(default_factory=dict)  # read with_stems: (stem, bank slug)
+
     @classmethod
-    def read(cls) -> "Catalogue":
-        questions = Question.objects.active().values_list(
-            "pk", "bank_id", "domain", "services__key", "services__category__key", "services__name"
-        )
-        return cls(list(questions.order_by()))
+    def read(cls, with_stems: bool = False) -> "Catalogue":
+        fields = ["pk", "bank_id", "domain", "services__key", "services__category__key", "services__name"]
+        if not with_stems:
+            return cls(list(Question.objects.active().values_list(*fields).order_by()))
+        catalogue = cls([])
+        for row in Question.objects.active().values_list(*fields, "stem_md", "bank__slug").order_by():
+            catalogue.rows.append(row[:6])
+            catalogue.stems[row[0]] = row[6:]
+        return catalogue
 
     @classmethod
     def read_with_memories(cls, learner_id: int) -> tuple["Catalogue", list[tuple]]:
@@ -154,21 +161,25 @@ def compute(
     catalogue=None,
     recall=None,
     settings=None,
+    counts=None,
 ) -> ClassProgress:
     """Every learner's standing on every assignment: at most one query per kind of assignment, plus the
-    catalogue and the memories for mastery; what the caller read already (memories, catalogue, recall) is passed
-    in."""
+    catalogue and the memories for mastery; what the caller read already (memories, catalogue, recall, and the
+    review and drill `counts` of review_counts() and drill_counts()) is passed in."""
     result = ClassProgress()
     if not learner_ids or not assignments:
         return result
     by_kind: dict[str, list[Assignment]] = defaultdict(list)
     for assignment in assignments:
         by_kind[assignment.kind].append(assignment)
-    counts: dict[tuple[int, int], tuple[int, int]] = {}
-    if by_kind[Assignment.Kind.REVIEW]:
-        counts.update(_review_counts(learner_ids, by_kind[Assignment.Kind.REVIEW]))
-    if by_kind[Assignment.Kind.DRILL]:
-        counts.update(_drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
+    if counts is None:
+        counts = {}
+        if by_kind[Assignment.Kind.REVIEW]:
+            counts.update(
+                review_counts(ReviewLog.objects.filter(learner_id__in=learner_ids), by_kind[Assignment.Kind.REVIEW])
+            )
+        if by_kind[Assignment.Kind.DRILL]:
+            counts.update(_drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
     for kind in (Assignment.Kind.REVIEW, Assignment.Kind.DRILL):
         noun = "reviews" if kind == Assignment.Kind.REVIEW else "right answers"
         for assignment in by_kind[kind]:
@@ -199,30 +210,50 @@ def _counted(assignment: Assignment, in_time: int, total: int, now: datetime, no
     return Standing(status, score, detail)
 
 
-def _review_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
-    """(learner, assignment) -> (ratings in time, ratings since the opening), one query."""
+def review_aggregates(assignments) -> dict:
+    """Per review assignment, the ratings in time (`in_<pk>`) and since the opening (`all_<pk>`), as aggregates
+    over ReviewLog rows grouped by learner."""
     aggregates = {}
     for a in assignments:
         in_scope = Q(reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a))
         aggregates[f"in_{a.pk}"] = Count("pk", filter=in_scope & Q(reviewed_at__lte=a.due_at))
         aggregates[f"all_{a.pk}"] = Count("pk", filter=in_scope)
-    since = min(a.starts_counting for a in assignments)
-    rows = (
-        ReviewLog.objects.filter(learner_id__in=learner_ids, reviewed_at__gte=since)
+    return aggregates
+
+
+def review_counts(logs, assignments, extra=None, since=None, rows=None) -> dict[tuple[int, int], tuple[int, int]]:
+    """(learner, assignment) -> (ratings in time, ratings since the opening), one query over `logs` (the learners'
+    ReviewLog rows) grouped by learner, with the `extra` aggregates the caller wants from the same rows (appended
+    to `rows` when given); `since` widens the rows read (it must not come after any assignment's opening)."""
+    starts = [a.starts_counting for a in assignments]
+    since = min([*starts, since] if since else starts)
+    grouped = (
+        logs.filter(reviewed_at__gte=since)
         .values("learner_id")
-        .annotate(**aggregates)
+        .annotate(**review_aggregates(assignments), **(extra or {}))
         .order_by()
     )
-    return {(row["learner_id"], a.pk): (row[f"in_{a.pk}"], row[f"all_{a.pk}"]) for row in rows for a in assignments}
+    counts = {}
+    for row in grouped:
+        if rows is not None:
+            rows.append(row)
+        for a in assignments:
+            counts[(row["learner_id"], a.pk)] = (row[f"in_{a.pk}"], row[f"all_{a.pk}"])
+    return counts
+
+
+def _drill_scope(a: Assignment) -> Q:
+    scope = Q(answered_at__gte=a.starts_counting)
+    if a.category or a.topics:
+        scope &= Q(scenario__in=Scenario.objects.filter(scope_filter(a, "services")).values("pk"))
+    return scope
 
 
 def _drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
     """(learner, assignment) -> (right trainer answers in time, since the opening), one query."""
     aggregates = {}
     for a in assignments:
-        scope = Q(answered_at__gte=a.starts_counting)
-        if a.category or a.topics:
-            scope &= Q(scenario__in=Scenario.objects.filter(scope_filter(a, "services")).values("pk"))
+        scope = _drill_scope(a)
         aggregates[f"in_{a.pk}"] = Count("pk", filter=scope & Q(answered_at__lte=a.due_at))
         aggregates[f"all_{a.pk}"] = Count("pk", filter=scope)
     since = min(a.starts_counting for a in assignments)
@@ -233,6 +264,27 @@ def _drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, 
         .order_by()
     )
     return {(row["learner_id"], a.pk): (row[f"in_{a.pk}"], row[f"all_{a.pk}"]) for row in rows for a in assignments}
+
+
+def drill_subqueries(assignments) -> dict:
+    """The same counts as _drill_counts(), as subqueries (`drill_in_<pk>`, `drill_all_<pk>`) to annotate the
+    learners with in the query that reads them (each an index range on the learner's answers)."""
+    annotations = {}
+    for a in assignments:
+        for name, scope in (("in", _drill_scope(a) & Q(answered_at__lte=a.due_at)), ("all", _drill_scope(a))):
+            right = RoundItem.objects.filter(scope, learner=OuterRef("pk"), correct=True).order_by()
+            count = right.values("learner").annotate(n=Count("pk")).values("n")
+            annotations[f"drill_{name}_{a.pk}"] = Coalesce(Subquery(count), 0)
+    return annotations
+
+
+def drill_counts_of(learners, assignments) -> dict[tuple[int, int], tuple[int, int]]:
+    """What _drill_counts() returns, from learners annotated with drill_subqueries()."""
+    return {
+        (u.pk, a.pk): (getattr(u, f"drill_in_{a.pk}"), getattr(u, f"drill_all_{a.pk}"))
+        for u in learners
+        for a in assignments
+    }
 
 
 def read_memories(learner_ids: list[int]) -> list[tuple]:
