@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db.models import Count, FilteredRelation, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.auth import get_user_model
+from django.db.models import Count, FilteredRelation, FloatField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 
 from quizzes.classes.models import Assignment, AssignmentAttempt
 from quizzes.exams.models import GRACE, ExamAttempt
@@ -23,6 +24,8 @@ from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
 from quizzes.study.scheduling import Card
 from quizzes.trainer.models import RoundItem, Scenario
 from studyapp.progress.stats import EpochSeconds
+
+User = get_user_model()
 
 
 class Status:
@@ -162,10 +165,11 @@ def compute(
     recall=None,
     settings=None,
     counts=None,
+    exams=None,
 ) -> ClassProgress:
     """Every learner's standing on every assignment: at most one query per kind of assignment, plus the
     catalogue and the memories for mastery; what the caller read already (memories, catalogue, recall, and the
-    review and drill `counts` of review_counts() and drill_counts()) is passed in."""
+    review and drill `counts` and the `exams` tallies of learner_counts()) is passed in."""
     result = ClassProgress()
     if not learner_ids or not assignments:
         return result
@@ -189,7 +193,7 @@ def compute(
     if by_kind[Assignment.Kind.MASTER]:
         _mastery(result, learner_ids, by_kind[Assignment.Kind.MASTER], now, memories, catalogue, recall, settings)
     if by_kind[Assignment.Kind.EXAM]:
-        _exams(result, learner_ids, by_kind[Assignment.Kind.EXAM], now)
+        _exams(result, learner_ids, by_kind[Assignment.Kind.EXAM], now, exams)
     return result
 
 
@@ -343,33 +347,99 @@ def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, cat
             result.standings[(learner_id, a.pk)] = Standing(status, score, detail)
 
 
-def _exams(result: ClassProgress, learner_ids, assignments, now) -> None:
-    rows = AssignmentAttempt.objects.filter(
-        assignment__in=assignments, attempt__learner_id__in=learner_ids
-    ).values_list("assignment_id", "attempt__learner_id", "attempt__state", "attempt__scored_correct",
-                  "attempt__scored_total", "attempt__deadline")  # fmt: skip
-    attempts = defaultdict(list)
-    for assignment_id, learner_id, *attempt in rows:
-        attempts[(learner_id, assignment_id)].append(attempt)
+@dataclass
+class ExamTally:
+    """A learner's attempts at one exam assignment, counted."""
+
+    used: int = 0
+    finished: int = 0
+    best: float | None = None  # the best finished attempt's share right, in percent
+    open: int = 0  # in progress
+    running: int = 0  # in progress and not past its deadline (and the grace period)
+
+    def add(self, state: str, right: int, total: int, deadline, now: datetime) -> None:
+        self.used += 1
+        if state == ExamAttempt.State.FINISHED:
+            self.finished += 1
+            if total:
+                self.best = max(self.best or 0.0, 100 * right / total)
+        elif state == ExamAttempt.State.IN_PROGRESS:
+            self.open += 1
+            self.running += deadline is None or deadline + GRACE >= now
+
+
+def _exams(result: ClassProgress, learner_ids, assignments, now, tallies=None) -> None:
+    if tallies is None:
+        rows = AssignmentAttempt.objects.filter(
+            assignment__in=assignments, attempt__learner_id__in=learner_ids
+        ).values_list("assignment_id", "attempt__learner_id", "attempt__state", "attempt__scored_correct",
+                      "attempt__scored_total", "attempt__deadline")  # fmt: skip
+        tallies = defaultdict(ExamTally)
+        for assignment_id, learner_id, *attempt in rows:
+            tallies[(learner_id, assignment_id)].add(*attempt, now)
     for a in assignments:
         for learner_id in learner_ids:
-            mine = attempts.get((learner_id, a.pk), [])
-            finished = [100 * right / total for state, right, total, _ in mine if state == "finished" and total]
-            is_open = [deadline for state, _, _, deadline in mine if state == ExamAttempt.State.IN_PROGRESS]
-            running = [deadline for deadline in is_open if deadline is None or deadline + GRACE >= now]
+            mine = tallies.get((learner_id, a.pk)) or ExamTally()
             # Time up but not yet submitted by the sweeper (close_overdue_attempts): done, its score comes then.
-            time_up = len(is_open) > len(running)
-            score = max(finished) if finished else None
-            used = len(mine)
-            if any(state == ExamAttempt.State.FINISHED for state, *_ in mine) or time_up:
+            time_up = mine.open > mine.running
+            if mine.finished or time_up:
                 status = Status.DONE
-            elif running:
+            elif mine.running:
                 status = Status.IN_PROGRESS
             elif now > a.due_at:
                 status = Status.OVERDUE
-            elif used:
+            elif mine.used:
                 status = Status.IN_PROGRESS  # abandoned attempts: started, not done
             else:
                 status = Status.NOT_STARTED
-            detail = f"{used} of {a.max_attempts} attempt{'s' if a.max_attempts != 1 else ''} used"
-            result.standings[(learner_id, a.pk)] = Standing(status, score, detail, attempts_used=used)
+            detail = f"{mine.used} of {a.max_attempts} attempt{'s' if a.max_attempts != 1 else ''} used"
+            result.standings[(learner_id, a.pk)] = Standing(status, mine.best, detail, attempts_used=mine.used)
+
+
+# ---------------------------------------------------------------- a few learners' counts in one query
+
+
+def _per_learner(rows, value) -> Coalesce | Subquery:
+    """`value` (an aggregate) over `rows` of the learner of the outer query (OuterRef("pk")), as a subquery."""
+    grouped = rows.order_by().values("learner").annotate(value=value).values("value")
+    return Subquery(grouped) if isinstance(value, Max) else Coalesce(Subquery(grouped), 0)
+
+
+def learner_counts(learner_ids, assignments, now: datetime) -> tuple[dict, dict]:
+    """What compute() counts for reviews, drills and exams, for a few learners (a learner's own pages) from one
+    query: the learners annotated with a subquery per count (each an index range on that learner's rows).
+    Returns (counts, exam tallies) to pass to compute()."""
+    annotations = {}
+    for a in assignments:
+        if a.kind == Assignment.Kind.REVIEW:
+            mine = ReviewLog.objects.filter(
+                learner=OuterRef("pk"), reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a)
+            )
+            annotations[f"in_{a.pk}"] = _per_learner(mine.filter(reviewed_at__lte=a.due_at), Count("pk"))
+            annotations[f"all_{a.pk}"] = _per_learner(mine, Count("pk"))
+        elif a.kind == Assignment.Kind.EXAM:
+            mine = ExamAttempt.objects.filter(learner=OuterRef("pk"), assignment_link__assignment=a.pk)
+            finished = mine.filter(state=ExamAttempt.State.FINISHED)
+            in_progress = mine.filter(state=ExamAttempt.State.IN_PROGRESS)
+            share = Cast("scored_correct", FloatField()) * 100 / Cast("scored_total", FloatField())
+            annotations[f"used_{a.pk}"] = _per_learner(mine, Count("pk"))
+            annotations[f"finished_{a.pk}"] = _per_learner(finished, Count("pk"))
+            annotations[f"best_{a.pk}"] = _per_learner(finished.filter(scored_total__gt=0), Max(share))
+            annotations[f"open_{a.pk}"] = _per_learner(in_progress, Count("pk"))
+            running = in_progress.filter(Q(deadline__isnull=True) | Q(deadline__gte=now - GRACE))
+            annotations[f"running_{a.pk}"] = _per_learner(running, Count("pk"))
+    annotations.update(drill_subqueries([a for a in assignments if a.kind == Assignment.Kind.DRILL]))
+    counts, tallies = {}, {}
+    if not annotations:
+        return counts, tallies
+    for row in User.objects.filter(pk__in=learner_ids).order_by().values("pk", **annotations):
+        for a in assignments:
+            key = (row["pk"], a.pk)
+            if a.kind == Assignment.Kind.REVIEW:
+                counts[key] = (row[f"in_{a.pk}"], row[f"all_{a.pk}"])
+            elif a.kind == Assignment.Kind.DRILL:
+                counts[key] = (row[f"drill_in_{a.pk}"], row[f"drill_all_{a.pk}"])
+            elif a.kind == Assignment.Kind.EXAM:
+                fields = ("used", "finished", "best", "open", "running")
+                tallies[key] = ExamTally(**{name: row[f"{name}_{a.pk}"] for name in fields})
+    return counts, tallies
