@@ -81,7 +81,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
     learners = [u for u in everyone if u.member]
     ids = [u.pk for u in learners]
     catalogue = standing.Catalogue.read(with_stems=True) if ids else standing.Catalogue([])
-    memories = standing.read_memories(ids) if ids else []
+    memories = standing.read_memories(ids, catalogue) if ids else []
     saved = {u.pk: LearnerSettings.for_learner(u) for u in learners}
     recall = standing.retrievabilities(ids, memories, now, saved) if ids else ({}, {})
     reviews = [a for a in assignments if a.kind == Assignment.Kind.REVIEW]

@@ -290,20 +290,20 @@ def drill_counts_of(learners, assignments) -> dict[tuple[int, int], tuple[int, i
     }
 
 
-def read_memories(learner_ids: list[int]) -> list[tuple]:
-    """The learners' reviewed memories of questions learners see: (learner, question, stability, last review in
-    seconds since the epoch, wrong answers, reviews). Whole seconds: parsing 20,000 datetimes took longer than
-    the query."""
-    return list(
-        QuestionMemory.objects.filter(
-            learner_id__in=learner_ids,
-            last_review__isnull=False,
-            question__in=Question.objects.active().values("pk"),
-        )
+def read_memories(learner_ids: list[int], catalogue: Catalogue) -> list[tuple]:
+    """The learners' reviewed memories of the catalogue's questions (those learners see): (learner, question,
+    stability, last review in seconds since the epoch, wrong answers, reviews). Whole seconds: parsing 20,000
+    datetimes took longer than the query. The catalogue's questions are kept in Python: as a subquery, SQLite
+    looked each (learner, active question) pair up in the memories' unique index (200 x 1,800 lookups, 73 ms
+    against 39 ms for reading the learners' memories)."""
+    shown = {row[0] for row in catalogue.rows}
+    memories = (
+        QuestionMemory.objects.filter(learner_id__in=learner_ids, last_review__isnull=False)
         .annotate(last_seconds=EpochSeconds("last_review"))
         .values_list("learner_id", "question_id", "stability", "last_seconds", "failures", "reps")
         .order_by()
     )
+    return [memory for memory in memories if memory[1] in shown]
 
 
 def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetime, saved=None) -> tuple[dict, dict]:
@@ -345,7 +345,8 @@ def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, cat
     if memories is None and catalogue is None and len(learner_ids) == 1:
         catalogue, memories = Catalogue.read_with_memories(learner_ids[0])
     elif memories is None:
-        memories = read_memories(learner_ids)
+        catalogue = catalogue or Catalogue.read()
+        memories = read_memories(learner_ids, catalogue)
     result.memories = memories
     recall, retention = recall or retrievabilities(learner_ids, memories, now, settings)
     scopes = (catalogue or Catalogue.read()).scope_ids(assignments)
