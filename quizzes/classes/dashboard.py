@@ -90,7 +90,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
     progress = standing.compute(
         ids, assignments, now, memories=memories, catalogue=catalogue, recall=recall, settings=saved, counts=counts
     )
-    readiness_of = _readiness(ids, memories, recall[0], catalogue)
+    readiness_of = _readiness(ids, recall[0], catalogue)
     rows = []
     for learner in learners:
         latest = [t for t in (learner.last_review, learner.last_answer, learner.last_exam) if t is not None]
@@ -107,7 +107,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
         rows=rows,
         co_teachers=[u for u in everyone if u.co_teacher],
         domains=[d.label for d in Domain],
-        weak_topics=_weak_topics(memories, recall[0], catalogue),
+        weak_topics=_weak_topics(recall[0], catalogue),
         most_missed=_most_missed(memories, catalogue),
         activity=chart,
         activity_table=table,
@@ -122,19 +122,19 @@ class _Coverage:
     recall_sum: float = 0.0
 
 
-def _readiness(ids, memories, recall, catalogue: standing.Catalogue) -> dict[int, readiness.Readiness]:
+def _readiness(ids, recall, catalogue: standing.Catalogue) -> dict[int, readiness.Readiness]:
     """Each learner's readiness per exam domain, by the progress page's rule (studyapp/progress/readiness.py)."""
     domain_of = catalogue.domains()
     questions = defaultdict(int)
     for domain in domain_of.values():
         questions[domain] += 1
     coverage = {pk: {d: _Coverage(questions=n) for d, n in questions.items()} for pk in ids}
-    for learner_id, question_id, *_ in memories:
+    for (learner_id, question_id), chance in recall.items():  # one per memory, in the memories' order
         domain = domain_of.get(question_id)
         if domain is not None:
             cell = coverage[learner_id][domain]
             cell.seen += 1
-            cell.recall_sum += recall[(learner_id, question_id)]
+            cell.recall_sum += chance
     # Each learner's RECENT_EXAMS latest finished attempts (a window over their attempts), tallied per domain.
     latest = Window(RowNumber(), partition_by=[F("learner_id")], order_by=[F("started_at").desc(), F("pk").desc()])
     recent_ids = (
@@ -149,16 +149,16 @@ def _readiness(ids, memories, recall, catalogue: standing.Catalogue) -> dict[int
     return {pk: readiness.estimate(coverage[pk], stats.domain_answers(recent.get(pk, []))) for pk in ids}
 
 
-def _weak_topics(memories, recall, catalogue: standing.Catalogue) -> list[dict]:
+def _weak_topics(recall, catalogue: standing.Catalogue) -> list[dict]:
     """Topics with the lowest average recall (FSRS retrievability) over the questions the class's learners have
     studied, from the memories already read; a topic needs MIN_ANSWERS studied questions to rank."""
     topics = catalogue.topics()
     sums: dict[str, list] = {}
-    for learner_id, question_id, *_ in memories:
-        for key, name in topics.get(question_id, []):
-            entry = sums.setdefault(key, [name, 0, 0.0])
+    for (_, question_id), chance in recall.items():  # one per memory, in the memories' order
+        for key, name in topics.get(question_id, ()):
+            entry = sums.get(key) or sums.setdefault(key, [name, 0, 0.0])
             entry[1] += 1
-            entry[2] += recall[(learner_id, question_id)]
+            entry[2] += chance
     ranked = sorted(
         ({"key": key, "name": name, "seen": n, "recall": total / n} for key, (name, n, total) in sums.items()
          if n >= MIN_ANSWERS),
