@@ -36,10 +36,10 @@ run: db ## Serve the app on http://127.0.0.1:$(PORT) (development mode, demo acc
 test: install ## Run every test, browser tests included
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install ## wrk table, cold learner pages, bank import/export, FSRS fit, learners' journey (Locust), database restart
+bench: install ## wrk table, cold learner pages, bank import/export, FSRS fit, class dashboard, learners' journey (Locust), database restart
 	$(PY) bench/run.py; table=$$?; $(PY) bench/cold_pages.py; cold=$$?; $(PY) bench/authoring_import.py; banks=$$?; \
-	$(PY) bench/fsrs_fit.py; fit=$$?; $(PY) bench/journey.py; journey=$$?; $(PY) bench/faults.py; faults=$$?; \
-	exit $$((table || cold || banks || fit || journey || faults))
+	$(PY) bench/fsrs_fit.py; fit=$$?; $(PY) bench/classes.py; classes=$$?; $(PY) bench/journey.py; journey=$$?; \
+	$(PY) bench/faults.py; faults=$$?; exit $$((table || cold || banks || fit || classes || journey || faults))
 
 lint: install ## Check style and common bugs (ruff)
 	$(PY) -m ruff check .

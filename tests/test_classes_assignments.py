@@ -21,11 +21,11 @@ from tests.factories import (
 )
 from tests.test_exams import clock, exam_bank  # noqa: F401 (fixtures)
 
-# Session and user (with settings, role and class membership), the class, its assignments, then one query per
-# kind: reviews, trainer answers, the catalogue with the learner's memories (mastery), exam attempts.
-LEARNER_CLASS_PAGE_QUERIES = 8
-# The progress page's 8 for a learner in no class, plus the assignments and the same per-kind queries.
-PROGRESS_QUERIES = 10
+# Session and user (with settings, role and class membership), the class, its assignments, the learner's review,
+# drill and exam counts (one query), the catalogue with the learner's memories (mastery).
+LEARNER_CLASS_PAGE_QUERIES = 6
+# Every learner page's limit (issue 15): the progress page's own queries, then the same three for assignments.
+PROGRESS_QUERIES = 8
 
 
 @pytest.fixture

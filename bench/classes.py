@@ -1,0 +1,137 @@
+#!/usr/bin/env python
+"""The class dashboard and gradebook for a class of 200 learners and 20 assignments (issue 18's speed targets).
+
+In process, with Django's test client and the bench settings, on the study bank (load_content) and the class of
+bench.seeding.classes: every learner with 100 memories, 200 reviews, 30 trainer answers, practice exams and
+attempts at the class's exam assignments. Times CLASS_N GETs (after CLASS_WARMUP untimed ones) of the dashboard
+(/classes/<id>/), the gradebook CSV, and a note page (/notes/lambda/) for comparison; prints p50/p95 and the SQL
+per request, then
+
+    class dashboard: X ms = R× a note page, N SQL (target <= 3x, <= 10 SQL)
+    class gradebook: X ms, N SQL (target < 1 s)
+
+Exit status 1 when a target is missed. Runs on a throw-away SQLite file, or on PostgreSQL when DATABASE_URL is set
+(its "<name>_bench" database, as bench/run.py). CLASS_PROFILE=1 prints a cProfile of one dashboard request.
+
+    .venv/bin/python bench/classes.py
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import bench_database_url  # noqa: E402
+
+_workdir = Path(tempfile.mkdtemp(prefix="studyclass-"))
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + "k" * 60),
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "AXES_ENABLED": "0",
+        "DATABASE_URL": bench_database_url(_workdir),
+    }
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+N = int(os.environ.get("CLASS_N", "30"))
+WARMUP = int(os.environ.get("CLASS_WARMUP", "3"))
+MAX_QUERIES = 10
+MAX_RATIO = 3.0
+GRADEBOOK_MS = 1000.0
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def timed(client: Client, path: str) -> tuple[list[float], int]:
+    """WARMUP + N GETs of `path`: the times of the last N (ms) and the most SQL statements of one request."""
+    times, most = [], 0
+    for turn in range(WARMUP + N):
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: {response.status_code}")
+        statements = [
+            q for q in captured.captured_queries if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)
+        ]
+        most = max(most, len(statements))
+        if turn >= WARMUP:
+            times.append(elapsed)
+    return times, most
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    from bench.seeding import classes
+
+    backend = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
+    print(f"Class dashboard on {backend}, in process (Django test client): seeding...", flush=True)
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("load_content", stdout=StringIO())
+    seed = classes.seed()
+    client = Client()
+    client.cookies["sessionid"] = seed["instructor_session"]
+    dashboard = f"/classes/{seed['class_id']}/"
+    gradebook = f"/classes/{seed['class_id']}/gradebook.csv"
+    if os.environ.get("CLASS_PROFILE"):
+        import cProfile
+        import pstats
+
+        client.get(dashboard)
+        profile = cProfile.Profile()
+        profile.runcall(client.get, dashboard)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    results = {}
+    for name, path in (("note page", "/notes/lambda/"), ("class dashboard", dashboard), ("gradebook CSV", gradebook)):
+        results[name] = timed(client, path)
+    print(f"\n{'page':<20} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4}   ({classes.LEARNERS} learners x "
+          f"{classes.ASSIGNMENTS} assignments, N={N})")  # fmt: skip
+    for name, (times, sql) in results.items():
+        print(f"{name:<20} {statistics.median(times):>8.1f} {p95(times):>8.1f} {sql:>4}")
+    note = statistics.median(results["note page"][0])
+    board_ms, board_sql = statistics.median(results["class dashboard"][0]), results["class dashboard"][1]
+    book_ms, book_sql = p95(results["gradebook CSV"][0]), results["gradebook CSV"][1]
+    ratio = board_ms / note
+    print(
+        f"\nclass dashboard: {board_ms:.0f} ms = {ratio:.1f}× a note page, {board_sql} SQL "
+        f"(target <= {MAX_RATIO:.0f}x, <= {MAX_QUERIES} SQL)"
+    )
+    print(f"class gradebook: {book_ms:.0f} ms, {book_sql} SQL (target < 1 s)")
+    return 0 if ratio <= MAX_RATIO and board_sql <= MAX_QUERIES and book_ms < GRADEBOOK_MS else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        connection.close()
+        import shutil
+
+        shutil.rmtree(_workdir, ignore_errors=True)
