@@ -261,7 +261,7 @@ def parse_steps(text: str) -> tuple[int, ...]:
     steps = []
     for token in text.split():
         number, unit = token[:-1], token[-1:].lower()
-        if unit not in _STEP_UNITS or not number.isdigit() or int(number) == 0:
+        if unit not in _STEP_UNITS or not number.isdecimal() or int(number) == 0:
             raise ValueError(f"'{token}' is not a step like 1m, 10m, 1h or 1d")
         steps.append(max(1, round(int(number) * _STEP_UNITS[unit])))
     return tuple(steps)

@@ -162,6 +162,7 @@ def test_item_statistics_of_another_teachers_class_are_not_found(client, classro
     client.force_login(InstructorFactory())
     assert client.get(f"/author/{question.bank.slug}/stats/?class={classroom.pk}").status_code == 404
     assert client.get(f"/author/{question.bank.slug}/stats/?class=abc").status_code == 400
+    assert client.get(f"/author/{question.bank.slug}/stats/?class=²").status_code == 400  # a digit int() refuses
 
 
 def test_the_class_recall_is_the_schedulers_retrievability_to_the_last_bit():

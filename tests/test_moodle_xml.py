@@ -332,6 +332,21 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing():
     assert parsed.entries == []
 
 
+def test_a_file_of_endless_or_deeply_nested_elements_is_refused_before_it_fills_memory(monkeypatch):
+    monkeypatch.setattr(moodlexml, "MAX_ELEMENTS", 50)
+    parsed = parse(quiz("<a/>" * 60))
+    assert parsed.entries == [] and parsed.issues[0].message.startswith("more than 50 XML elements")
+    parsed = parse(quiz("<a>" * 40 + "</a>" * 40))
+    assert parsed.entries == [] and "nested more than 32 levels" in parsed.issues[0].message
+
+
+def test_a_difficulty_in_other_digits_is_refused_with_a_message_not_an_error(loaded_content):
+    text = quiz(multichoice(FOUR, extra="<tags><tag><text>difficulty=²</text></tag></tags>"))
+    assert parse(text).entries[0]["difficulty"] == "²"  # kept as text: int("²") would raise
+    report = importing.run_import(text, "moodlexml", bank_slug="digits", dry_run=True, default_topic="s3")
+    assert [issue.field for issue in report.refused] == ["difficulty"]
+
+
 # ---------------------------------------------------------------- writing: Moodle's schema, exact round trip
 
 ALLOWED_FRACTIONS = {

@@ -215,9 +215,9 @@ def _question_rows(request: HttpRequest, default: int) -> int:
 def _shift_choices(data, rows: int, action: str) -> tuple[object, int]:
     """Apply an add/remove/up/down button to the posted choice rows; returns the new data and row count."""
     verb, _, number = action.partition("-")
-    if verb not in ("add", "remove", "up", "down") or (verb != "add" and not number.isdigit()):
+    if verb not in ("add", "remove", "up", "down") or (verb != "add" and not number.isdecimal()):
         raise BadRequest(f"Unknown editor action '{action[:40]}'.")
-    n = int(number) if number.isdigit() else 0
+    n = int(number) if number.isdecimal() else 0
     table = [
         {"choice": data.get(f"choice_{i}", ""), "correct": data.get(f"correct_{i}"), "why": data.get(f"why_{i}", "")}
         for i in range(1, rows + 1)
@@ -243,7 +243,7 @@ def _shift_choices(data, rows: int, action: str) -> tuple[object, int]:
 
 def _base_revision(request: HttpRequest) -> int | None:
     value = request.POST.get("revision", "")
-    if not value.isdigit():
+    if not value.isdecimal():
         raise BadRequest("The question's revision is missing or not a number.")
     return int(value)
 
@@ -295,7 +295,7 @@ def question_edit(request: HttpRequest, slug: str, external_id: str | None = Non
 def _focus_row(form: QuestionForm, action: str, rows: int) -> None:
     """After a row button, put the focus on the row it touched (autofocus: full page and htmx swap alike)."""
     verb, _, number = action.partition("-")
-    n = int(number) if number.isdigit() else rows
+    n = int(number) if number.isdecimal() else rows
     target = {"add": rows, "remove": min(n, rows), "up": max(n - 1, 1), "down": min(n + 1, rows)}[verb]
     form.fields[f"choice_{target}"].widget.attrs["autofocus"] = True
 

@@ -45,7 +45,7 @@ def _sort(request: HttpRequest) -> str:
 
 def _page_number(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
-    if not raw.isdigit() or not 0 < len(raw) <= 6 or int(raw) < 1:
+    if not raw.isdecimal() or not 0 < len(raw) <= 6 or int(raw) < 1:
         raise BadRequest(f"“{raw[:20]}” is not a page number.")
     return int(raw)
 
@@ -55,7 +55,7 @@ def _class_learners(request: HttpRequest):
     raw = request.GET.get("class")
     if raw is None:
         return None, None
-    if not raw.isdigit() or len(raw) > 10:
+    if not raw.isdecimal() or len(raw) > 10:
         raise BadRequest(f"“{raw[:20]}” is not a class.")
     from quizzes.classes.models import Classroom, Membership
 

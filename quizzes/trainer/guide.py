@@ -53,7 +53,7 @@ def walk(guide: Guide, path: str) -> Walk:
     if current is None:
         raise BadInput("The decision guide is not loaded yet.")
     parts = [part for part in path.split(".") if part] if path else []
-    if len(parts) > MAX_STEPS or not all(part.isdigit() for part in parts):
+    if len(parts) > MAX_STEPS or not all(part.isdecimal() for part in parts):
         raise BadInput("That guide path is not valid: start again from the first question.")
     steps: list[Step] = []
     taken: list[str] = []

@@ -302,7 +302,7 @@ def _metadata(block: _Block, category: str, services: dict[str, str], parsed: Pa
                 if name == "service":
                     meta["services"].append(tag_value)
                 elif name == "difficulty":
-                    meta["difficulty"] = int(tag_value) if tag_value.isdigit() else tag_value
+                    meta["difficulty"] = int(tag_value) if tag_value.isdecimal() else tag_value
                 else:
                     meta[name] = tag_value
             elif value in services:

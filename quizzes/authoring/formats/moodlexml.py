@@ -88,6 +88,11 @@ class Node:
         return (inner.text if inner is not None else child.text).strip()
 
 
+# Bounds on what a file may build in memory: 10,000 questions take some 150,000 elements, 8 levels deep.
+MAX_ELEMENTS = 400_000
+MAX_DEPTH = 32
+
+
 def read_tree(text: str) -> Node:
     """Parse XML text into Nodes; raises _Refused with the line for a malformed or unsafe file."""
     parser = expat.ParserCreate()
@@ -95,6 +100,7 @@ def read_tree(text: str) -> Node:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     root: list[Node] = []
     stack: list[Node] = []
+    count = [0]  # elements so far
 
     def refuse_dtd(*_):
         raise _Refused(
@@ -104,6 +110,15 @@ def read_tree(text: str) -> Node:
         )
 
     def start(tag, attrs):
+        count[0] += 1
+        if count[0] > MAX_ELEMENTS or len(stack) >= MAX_DEPTH:
+            too_many = count[0] > MAX_ELEMENTS
+            raise _Refused(
+                parser.CurrentLineNumber,
+                f"more than {MAX_ELEMENTS:,} XML elements: split the file (Moodle's exports use about 15 per question)"
+                if too_many
+                else f"XML nested more than {MAX_DEPTH} levels deep: this is not a Moodle question export",
+            )
         node = Node(tag, attrs, parser.CurrentLineNumber)
         if stack:
             stack[-1].children.append(node)
@@ -333,7 +348,7 @@ def _metadata(node: Node, services: dict[str, str], parsed: Parsed) -> dict:
             if name == "service":
                 meta["services"].append(tag_value)
             elif name == "difficulty":
-                meta["difficulty"] = int(tag_value) if tag_value.isdigit() else tag_value
+                meta["difficulty"] = int(tag_value) if tag_value.isdecimal() else tag_value
             else:
                 meta[name] = tag_value
         elif value in services:

@@ -71,14 +71,14 @@ def _entry(cells: dict[str, str], choice_numbers: list[int], line: int, parsed: 
     for name in ("id", "type", "stem", "explanation", "domain"):
         entry[name] = cells[name].strip()
     difficulty = cells["difficulty"].strip()
-    entry["difficulty"] = int(difficulty) if difficulty.isdigit() else difficulty
+    entry["difficulty"] = int(difficulty) if difficulty.isdecimal() else difficulty
     entry["services"] = re.split(r"[\s,;]+", cells["services"].strip()) if cells["services"].strip() else []
     if cells["note"].strip():
         entry["note"] = cells["note"].strip()
     right = cells["correct"].replace(",", " ").split()
-    if not all(number.isdigit() for number in right):
+    if not all(number.isdecimal() for number in right):
         parsed.issues.append(Issue(line, "correct", "'correct' lists choice numbers, like 2 or 1 3"))
-    right_numbers = {int(number) for number in right if number.isdigit()}
+    right_numbers = {int(number) for number in right if number.isdecimal()}
     choices = []
     for number in choice_numbers:
         text = cells.get(f"choice_{number}", "").strip()
