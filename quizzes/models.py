@@ -221,6 +221,8 @@ class LearnerSettings(models.Model):
     day_start_hour = models.PositiveSmallIntegerField(default=4)
     # FSRS-6's 21 parameters fitted to this learner (quizzes/study/fitting.py), or None for fsrs's defaults.
     fsrs_parameters = models.JSONField(null=True, blank=True)
+    # When a fit of those parameters started and has not ended: a second fit waits for it (fitting.fit_learner).
+    fit_started_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Study settings of {self.learner_id}"
@@ -276,7 +278,7 @@ class FsrsFit(models.Model):
     class Outcome(models.TextChoices):
         ADOPTED = "adopted", "The fitted parameters predict you better: they are in use"
         KEPT_DEFAULTS = "kept", "The fitted parameters did not predict you better: the defaults stay"
-        FAILED = "failed", "The fit failed: the defaults stay"
+        FAILED = "failed", "The fit failed: the parameters in use stay"
         RESET = "reset", "You went back to the defaults"
 
     learner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fsrs_fit")

@@ -217,6 +217,61 @@ def test_a_second_fit_started_at_once_does_not_run_again(client, learner):
     assert FsrsFit.objects.get(learner=learner).fitted_at == first.fitted_at
 
 
+def test_a_fit_started_while_another_runs_does_not_start_and_says_so(client, learner):
+    seeded(learner)
+    LearnerSettings.objects.update_or_create(learner=learner, defaults={"fit_started_at": timezone.now()})
+    client.force_login(learner)
+
+    page = client.post(FIT_URL, follow=True).content.decode()
+
+    assert "A fit of your reviews is already running" in page
+    assert not FsrsFit.objects.filter(learner=learner).exists()
+
+
+def test_a_claim_left_by_a_fit_that_died_long_ago_does_not_block_a_new_one(client, learner):
+    seeded(learner)
+    stale = timezone.now() - fitting.FIT_CLAIM - timedelta(seconds=1)
+    LearnerSettings.objects.update_or_create(learner=learner, defaults={"fit_started_at": stale})
+    client.force_login(learner)
+    client.post(FIT_URL)
+    assert FsrsFit.objects.get(learner=learner).outcome == FsrsFit.Outcome.ADOPTED
+    assert prefs_of(learner).fit_started_at is None  # released
+
+
+def test_going_back_to_the_defaults_during_a_fit_withdraws_it(learner, monkeypatch):
+    seeded(learner)
+    fitting.fit_learner(learner, timezone.now())  # fitted parameters in use
+    FsrsFit.objects.filter(learner=learner).update(fitted_at=timezone.now() - timedelta(days=31))  # a refit is due
+    real_fit = fitting.fit
+
+    def fit_while_the_learner_resets(*args, **kwargs):
+        result = real_fit(*args, **kwargs)
+        fitting.reset_learner(learner)  # the learner presses "Go back to the defaults" meanwhile
+        return result
+
+    monkeypatch.setattr(fitting, "fit", fit_while_the_learner_resets)
+    row, ran = fitting.fit_learner(learner, timezone.now())
+    assert not ran and row.outcome == FsrsFit.Outcome.RESET
+    assert prefs_of(learner).fsrs_parameters is None and prefs_of(learner).fit_started_at is None
+
+
+def test_a_failed_refit_keeps_the_fitted_parameters_in_use(client, learner, monkeypatch):
+    seeded(learner)
+    client.force_login(learner)
+    client.post(FIT_URL)
+    fitted = prefs_of(learner).fsrs_parameters
+    assert fitted is not None
+    FsrsFit.objects.filter(learner=learner).update(fitted_at=timezone.now() - timedelta(days=31))
+    monkeypatch.setattr(_BrokenOptimiser, "returns", [math.nan] * 21)
+    monkeypatch.setattr(fitting.rs, "FSRS", _BrokenOptimiser)
+
+    page = client.post(FIT_URL, follow=True).content.decode()
+
+    assert FsrsFit.objects.get(learner=learner).outcome == FsrsFit.Outcome.FAILED
+    assert prefs_of(learner).fsrs_parameters == fitted
+    assert "The scheduler keeps your fitted parameters." in page
+
+
 def test_a_refit_is_offered_after_500_new_reviews_or_a_month(client, learner):
     seeded(learner)
     client.force_login(learner)

@@ -30,11 +30,16 @@ MIN_ITEMS = 8
 HELD_OUT = 0.2  # the most recent fifth of the reviews: the fit never sees them
 REFIT_AFTER_REVIEWS = 500
 REFIT_AFTER = timedelta(days=30)
+FIT_CLAIM = timedelta(minutes=2)  # a fit that started longer ago than this has died: another may start
 PARAMETER_COUNT = len(LOWER_BOUNDS_PARAMETERS)  # 21: FSRS-6, as fsrs and fsrs-rs-python both use
 
 
 class FitError(Exception):
     """The fit could not run or gave parameters we refuse to use: the message says why, for the learner."""
+
+
+class FitRunning(FitError):
+    """Another fit of this learner's reviews is running: this one does not start."""
 
 
 @dataclass(frozen=True)
@@ -212,70 +217,75 @@ def learner_reviews(learner) -> list[Review]:
 def fit_learner(learner, now: datetime, min_reviews: int = MIN_REVIEWS, force: bool = False) -> tuple:
     """Fit FSRS to the learner's reviews and adopt the parameters only if they predict the held-out reviews
     better than the defaults; then reschedule the reviewed questions, in one transaction. Returns (the FsrsFit
-    row, whether this call's fit was recorded); FitError for too little history (nothing written).
+    row, whether a fit ran); FitError for too little history (nothing written), FitRunning when another fit of
+    this learner is running.
 
-    The fit itself (half a second for 10,000 reviews) runs before the transaction, holding no lock: on SQLite a
-    transaction that writes holds the database's one write lock, and every learner's answer would wait for it.
-    The transaction then locks the learner's settings row (SELECT ... FOR UPDATE; SQLite's write lock) and
-    looks at the fit on record again: when another fit was recorded meanwhile (two started at once), that one
-    stands and this one is dropped, so two fits started at once are recorded once."""
-    from quizzes.models import FsrsFit, LearnerSettings
+    Three steps, so that no lock is held while the optimiser works (half a second for 10,000 reviews; on SQLite
+    a transaction that writes holds the database's one write lock, and every learner's answer would wait):
+    a short transaction claims the fit (`LearnerSettings.fit_started_at`, under the row's lock), so two fits
+    started at once run once; the fit runs; a short transaction writes the result if the claim is still this
+    fit's (going back to the defaults meanwhile withdraws it) and releases the claim."""
+    from quizzes.models import FsrsFit, LearnerSettings, ReviewLog
 
-    prefs = LearnerSettings.for_learner(learner)
-    last = FsrsFit.objects.filter(learner=learner).first()
-    reviews = learner_reviews(learner)
-    if last is not None and not force and not last.refit_due(len(reviews), now):
-        return last, False
-    seen = last.fitted_at if last is not None else None
-    try:
-        result, error = fit(reviews, day_counter(prefs.time_zone, prefs.day_start_hour), min_reviews), None
-    except FitError as failure:
-        if len(reviews) < min_reviews:
-            raise  # too little history: say so, write nothing
-        result, error = None, failure
     with transaction.atomic():
         prefs, _ = LearnerSettings.objects.select_for_update().get_or_create(learner=learner)
+        if prefs.fit_started_at is not None and now - prefs.fit_started_at < FIT_CLAIM:
+            raise FitRunning("A fit of your reviews is already running: its result shows here when it ends.")
         last = FsrsFit.objects.filter(learner=learner).first()
-        if (last.fitted_at if last is not None else None) != seen:
-            return last, False  # another fit was recorded while this one ran: it stands
-        current = learner_reviews(learner)  # with any rating saved during the fit, for the rescheduling
-        if error is not None:
-            failed = _record(
-                learner, now, last, outcome=FsrsFit.Outcome.FAILED, message=str(error), reviews=len(reviews)
-            )
-            if prefs.fsrs_parameters is not None:  # a failed refit: the defaults, as the page says
-                prefs.fsrs_parameters = None
+        count = ReviewLog.objects.filter(learner=learner).count()
+        if last is not None and not force and not last.refit_due(count, now):
+            return last, False
+        prefs.fit_started_at = claim = now
+        prefs.save(update_fields=["fit_started_at"])
+    try:
+        reviews = learner_reviews(learner)
+        try:
+            result, error = fit(reviews, day_counter(prefs.time_zone, prefs.day_start_hour), min_reviews), None
+        except FitError as failure:
+            if len(reviews) < min_reviews:
+                raise  # too little history: say so, write nothing
+            result, error = None, failure
+        with transaction.atomic():
+            prefs = LearnerSettings.objects.select_for_update().get(learner=learner)
+            last = FsrsFit.objects.filter(learner=learner).first()
+            if prefs.fit_started_at != claim:
+                return last, False  # withdrawn (back to the defaults meanwhile): nothing is written
+            prefs.fit_started_at = None
+            prefs.save(update_fields=["fit_started_at"])
+            current = learner_reviews(learner)  # with any rating saved during the fit, for the rescheduling
+            if error is not None:  # the parameters in use (fitted or default) stay, as the page says
+                return _record(
+                    learner, now, last, outcome=FsrsFit.Outcome.FAILED, message=str(error), reviews=len(reviews)
+                ), True
+            adopted = result.better
+            moved = 0
+            if adopted:
+                prefs.fsrs_parameters = result.parameters
                 prefs.save(update_fields=["fsrs_parameters"])
-                failed.rescheduled = reschedule(learner, prefs, current)
-                failed.save(update_fields=["rescheduled"])
-            return failed, True
-        adopted = result.better
-        moved = 0
-        if adopted:
-            prefs.fsrs_parameters = result.parameters
-            prefs.save(update_fields=["fsrs_parameters"])
-            moved = reschedule(learner, prefs, current)
-        elif prefs.fsrs_parameters is not None:
-            prefs.fsrs_parameters = None  # the older fit no longer beats the defaults either
-            prefs.save(update_fields=["fsrs_parameters"])
-            moved = reschedule(learner, prefs, current)
-        row = _record(
-            learner,
-            now,
-            last,
-            outcome=FsrsFit.Outcome.ADOPTED if adopted else FsrsFit.Outcome.KEPT_DEFAULTS,
-            message="",
-            parameters=result.parameters,
-            reviews=result.reviews,
-            trained_on=result.trained_on,
-            held_out=result.held_out,
-            log_loss_before=result.before.log_loss,
-            rmse_before=result.before.rmse,
-            log_loss_after=result.after.log_loss,
-            rmse_after=result.after.rmse,
-            rescheduled=moved,
-        )
-        return row, True
+                moved = reschedule(learner, prefs, current)
+            elif prefs.fsrs_parameters is not None:
+                prefs.fsrs_parameters = None  # the older fit no longer beats the defaults either
+                prefs.save(update_fields=["fsrs_parameters"])
+                moved = reschedule(learner, prefs, current)
+            row = _record(
+                learner,
+                now,
+                last,
+                outcome=FsrsFit.Outcome.ADOPTED if adopted else FsrsFit.Outcome.KEPT_DEFAULTS,
+                message="",
+                parameters=result.parameters,
+                reviews=result.reviews,
+                trained_on=result.trained_on,
+                held_out=result.held_out,
+                log_loss_before=result.before.log_loss,
+                rmse_before=result.before.rmse,
+                log_loss_after=result.after.log_loss,
+                rmse_after=result.after.rmse,
+                rescheduled=moved,
+            )
+            return row, True
+    finally:  # a fit that stopped on an error releases its claim (no-op once the result was written)
+        LearnerSettings.objects.filter(learner=learner, fit_started_at=claim).update(fit_started_at=None)
 
 
 def _record(learner, now, last, **fields):
@@ -301,7 +311,8 @@ def reset_learner(learner) -> int:
         if prefs is None or prefs.fsrs_parameters is None:
             return 0
         prefs.fsrs_parameters = None
-        prefs.save(update_fields=["fsrs_parameters"])
+        prefs.fit_started_at = None  # a fit running now writes nothing: the learner chose the defaults
+        prefs.save(update_fields=["fsrs_parameters", "fit_started_at"])
         moved = reschedule(learner, prefs, learner_reviews(learner))
         FsrsFit.objects.filter(learner=learner).update(outcome=FsrsFit.Outcome.RESET, rescheduled=moved)
         return moved

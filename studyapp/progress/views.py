@@ -145,7 +145,8 @@ def fit_memory_model(request: HttpRequest) -> HttpResponse:
                 f"against {fit.log_loss_before:.3f}): the scheduler keeps the default parameters.",
             )
         else:
-            messages.error(request, f"{fit.message} The scheduler keeps the default parameters.")
+            kept = "your fitted" if LearnerSettings.for_learner(request.learner).fsrs_parameters else "the default"
+            messages.error(request, f"{fit.message} The scheduler keeps {kept} parameters.")
     return redirect(reverse("settings") + MEMORY_MODEL)
 
 

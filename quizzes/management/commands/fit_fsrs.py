@@ -60,6 +60,9 @@ class Command(BaseCommand):
     def _fit(self, learner, now, min_reviews: int, force: bool) -> dict:
         try:
             fit, ran = fitting.fit_learner(learner, now, min_reviews=min_reviews, force=force)
+        except fitting.FitRunning as error:
+            count = learner.review_logs.count()
+            return {"learner": learner.username, "reviews": count, "outcome": "running", "message": str(error)}
         except fitting.FitError as error:
             count = learner.review_logs.count()
             return {"learner": learner.username, "reviews": count, "outcome": "too-few-reviews", "message": str(error)}
