@@ -55,7 +55,7 @@ def test_a_teacher_creates_a_review_assignment_that_learners_see_on_progress_and
     client.force_login(learner)
     for url in ("/progress/", f"/classes/{classroom.pk}/"):
         page = client.get(url).content.decode()
-        assert "Storage week" in page and "Not started" in page and "0 of 20 reviews" in page
+        assert "Storage week" in page and "Not started" in page and "0 of 20 questions reviewed" in page
         assert 'href="/study/?service=s3"' in page
 
 
@@ -132,7 +132,7 @@ def test_review_counts_only_ratings_in_scope_after_opening_and_by_this_learner(
     ReviewLogFactory(memory=QuestionMemoryFactory(learner=other_learner, question=in_scope.question))
     client.force_login(learner)
     row = _status(client, classroom, "Review S3")
-    assert "In progress" in row and "1 of 3 reviews" in row and "33 %" in row
+    assert "In progress" in row and "1 of 3 questions reviewed" in row and "33 %" in row
 
 
 def test_review_becomes_done_then_late_and_overdue_by_the_clock(client, learner, classroom, clock):  # noqa: F811
@@ -140,18 +140,31 @@ def test_review_becomes_done_then_late_and_overdue_by_the_clock(client, learner,
     now = clock.now
     AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=2,
                       due_at=now + timedelta(days=1), created_at=now - timedelta(days=1))  # fmt: skip
-    memory = QuestionMemoryFactory(learner=learner, question=QuestionFactory(services=[s3]))
+    first, second = (QuestionMemoryFactory(learner=learner, question=QuestionFactory(services=[s3])) for _ in "12")
     client.force_login(learner)
     assert "Not started" in _status(client, classroom, "Review S3")
     clock.advance(days=2)
     assert "Overdue" in _status(client, classroom, "Review S3")
-    ReviewLogFactory(memory=memory, reviewed_at=now - timedelta(hours=2))
-    ReviewLogFactory(memory=memory, reviewed_at=clock.now)  # after the due time
+    ReviewLogFactory(memory=first, reviewed_at=now - timedelta(hours=2))
+    ReviewLogFactory(memory=second, reviewed_at=clock.now)  # after the due time
     row = _status(client, classroom, "Review S3")
     assert "Done late" in row and "50 %" in row
-    ReviewLogFactory(memory=memory, reviewed_at=now - timedelta(hours=1))
+    ReviewLogFactory(memory=second, reviewed_at=now - timedelta(hours=1))
     row = _status(client, classroom, "Review S3")
     assert ">Done<" in row and "100 %" in row
+
+
+def test_a_question_rated_again_and_again_counts_as_one_question_reviewed(client, learner, classroom):
+    s3 = ServiceFactory(key="s3")
+    now = timezone.now()
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=3,
+                      opens_at=now - timedelta(days=1), due_at=now + timedelta(days=1))  # fmt: skip
+    memory = QuestionMemoryFactory(learner=learner, question=QuestionFactory(services=[s3]))
+    for minutes in (50, 40, 30, 20):  # Again, again...: the same question back within minutes
+        ReviewLogFactory(memory=memory, reviewed_at=now - timedelta(minutes=minutes))
+    client.force_login(learner)
+    row = _status(client, classroom, "Review S3")
+    assert "1 of 3 questions reviewed" in row and "33 %" in row
 
 
 def test_mastery_needs_recall_at_the_learners_desired_retention_on_every_question(client, learner, classroom):

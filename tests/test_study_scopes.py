@@ -288,7 +288,7 @@ def test_an_assignments_start_link_studies_exactly_its_scope_and_the_work_counts
     assert link == expected_link
     stems, addresses = study_to_the_end(client_for, link, htmx=True)
     assert stems == expected and addresses == {link}
-    assert f"{len(expected)} of 10 reviews" in client_for.get("/progress/").content.decode()
+    assert f"{len(expected)} of 10 questions reviewed" in client_for.get("/progress/").content.decode()
 
 
 @pytest.mark.parametrize("pick", ["right", "wrong"])

@@ -1,7 +1,8 @@
 """Where each learner stands on each assignment: read from their own work only, never written.
 
-- review: the learner's study ratings (ReviewLog) of questions in the scope; those between the opening (or the
-  assignment's creation) and the due time count toward the score, later ones make it "done late".
+- review: the questions of the scope the learner rated in study (ReviewLog), each counted once however often it
+  came back; those rated between the opening (or the assignment's creation) and the due time count toward the
+  score, later ones make it "done late".
 - master: every question of the scope has an FSRS retrievability at or above the learner's desired retention
   now (the score is the share that has).
 - drill: the learner's right answers in the scenario trainer on scenarios of the scope, counted like reviews.
@@ -184,7 +185,7 @@ def compute(
         if by_kind[Assignment.Kind.DRILL]:
             counts.update(_drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
     for kind in (Assignment.Kind.REVIEW, Assignment.Kind.DRILL):
-        noun = "reviews" if kind == Assignment.Kind.REVIEW else "right answers"
+        noun = "questions reviewed" if kind == Assignment.Kind.REVIEW else "right answers"
         for assignment in by_kind[kind]:
             for learner_id in learner_ids:
                 in_time, total = counts.get((learner_id, assignment.pk), (0, 0))
@@ -213,14 +214,18 @@ def _counted(assignment: Assignment, in_time: int, total: int, now: datetime, no
     return Standing(status, score, detail)
 
 
+REVIEWED = Count("memory", distinct=True)  # questions reviewed: each memory once, however often it was rated
+
+
 def review_aggregates(assignments) -> dict:
-    """Per review assignment, the ratings in time (`in_<pk>`) and since the opening (`all_<pk>`), as aggregates
-    over ReviewLog rows grouped by learner."""
+    """Per review assignment, the questions rated in time (`in_<pk>`) and since the opening (`all_<pk>`), as
+    aggregates over ReviewLog rows grouped by learner (a question's memory counted once: rating Again on one
+    question twenty times reviews one question)."""
     aggregates = {}
     for a in assignments:
         in_scope = Q(reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a))
-        aggregates[f"in_{a.pk}"] = Count("pk", filter=in_scope & Q(reviewed_at__lte=a.due_at))
-        aggregates[f"all_{a.pk}"] = Count("pk", filter=in_scope)
+        aggregates[f"in_{a.pk}"] = Count("memory", filter=in_scope & Q(reviewed_at__lte=a.due_at), distinct=True)
+        aggregates[f"all_{a.pk}"] = Count("memory", filter=in_scope, distinct=True)
     return aggregates
 
 
@@ -437,8 +442,8 @@ def learner_counts(learner_ids, assignments, now: datetime) -> tuple[dict, dict]
             mine = ReviewLog.objects.filter(
                 learner=OuterRef("pk"), reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a)
             )
-            annotations[f"in_{a.pk}"] = _per_learner(mine.filter(reviewed_at__lte=a.due_at), Count("pk"))
-            annotations[f"all_{a.pk}"] = _per_learner(mine, Count("pk"))
+            annotations[f"in_{a.pk}"] = _per_learner(mine.filter(reviewed_at__lte=a.due_at), REVIEWED)
+            annotations[f"all_{a.pk}"] = _per_learner(mine, REVIEWED)
         elif a.kind == Assignment.Kind.EXAM:
             mine = ExamAttempt.objects.filter(learner=OuterRef("pk"), assignment_link__assignment=a.pk)
             finished = mine.filter(state=ExamAttempt.State.FINISHED)
