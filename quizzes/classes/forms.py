@@ -68,8 +68,8 @@ class AssignmentForm(forms.ModelForm):
             "exam_count": "Questions (custom exam)",
             "exam_minutes": "Time limit in minutes (custom exam; empty: untimed until the due time)",
             "max_attempts": "Attempts allowed (exam)",
-            "opens_at": "Opens (optional)",
-            "due_at": "Due",
+            "opens_at": "Opens (optional, UTC)",
+            "due_at": "Due (UTC)",
         }
         widgets = {"opens_at": DATETIME_INPUT, "due_at": DATETIME_INPUT}
 

@@ -46,7 +46,7 @@ def test_a_class_from_creation_to_a_graded_exam(
     page.get_by_label("Title").fill("Midterm")
     page.get_by_label("Kind").select_option("exam")
     page.get_by_label("Exam:", exact=True).select_option("quick")
-    page.get_by_label("Due:", exact=True).fill("2099-01-01T12:00")
+    page.get_by_label("Due (UTC):", exact=True).fill("2099-01-01T12:00")
     page.get_by_role("button", name="Save the assignment").click()
     expect(page.get_by_role("columnheader", name="Midterm")).to_be_hidden()  # no learner yet: no grid
     expect(page.get_by_role("link", name="Midterm")).to_be_visible()
