@@ -218,6 +218,19 @@ def test_the_round_page_and_the_answer_stay_within_eight_queries(client, trainee
     assert len(statements) <= 8, statements
 
 
+def test_the_answer_that_finishes_a_round_stays_within_eight_queries(client, trainee):
+    round_ = start(client)
+    for _ in range(round_.size):
+        page = client.get(f"/trainer/rounds/{round_.pk}/").content.decode()
+        item = RoundItem.objects.select_related("scenario").get(token=TOKEN.search(page).group(1))
+        with CaptureQueriesContext(connection) as queries:
+            answer(client, round_, item, [a_wrong_choice(item)], **{"HX-Request": "true"})
+        statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(statements) <= 8, statements
+    round_.refresh_from_db()
+    assert round_.finished_at is not None
+
+
 # ---------------------------------------------------------------- lightning rounds
 
 

@@ -304,12 +304,22 @@ class RoundItem(models.Model):
             if not RoundItem.objects.filter(pk=self.pk, answered_at__isnull=True).update(**values):
                 self.refresh_from_db(fields=list(values))  # answered meanwhile by another request
                 return self
-            self.memory = ScenarioMemory.objects.select_for_update().get(pk=self.memory_id)
+            # The memory, locked, with the learner's number of answers now (this one included), which their
+            # cached confusions need (rounds.answer): read together, in one statement.
+            answers = (
+                RoundItem.objects.filter(learner_id=OuterRef("learner_id"), answered_at__isnull=False)
+                .order_by()
+                .values("learner_id")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            self.memory = (
+                ScenarioMemory.objects.select_for_update().annotate(answers=Subquery(answers)).get(pk=self.memory_id)
+            )
+            self.answer_number = self.memory.answers
             self.memory.record_review(rating, now, self.learner, response_ms)
             if self.position == round_.size:
                 round_.finish(now)
-            # The learner's answers with this one, for their cached confusions (rounds.answer).
-            self.answer_number = RoundItem.objects.filter(learner_id=self.learner_id, answered_at__isnull=False).count()
         for name, value in values.items():
             setattr(self, name, value)
         return self
