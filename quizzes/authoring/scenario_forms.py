@@ -18,7 +18,9 @@ PREVIEW_TRIGGER = {
     "data-hx-target": "#scenario-preview",
     "data-hx-swap": "outerHTML",
     "data-hx-include": "closest form",
-    "data-hx-sync": "this:replace",  # not the form's: a late preview must never cancel a save
+    # One preview at a time for the whole form (the latest replaces any in flight, whichever field sent it), synced
+    # on the preview, not on the form: a late preview must never cancel a save.
+    "data-hx-sync": "#scenario-preview:replace",
 }
 
 
