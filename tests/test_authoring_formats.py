@@ -106,7 +106,7 @@ def test_gift_skips_comments_and_uses_the_category_to_name_the_service():
 
 def test_gift_warns_about_tags_it_cannot_keep():
     parsed = parse("// [tag:week-3]\nQ? {=A#a ~B#b ~C#c ~D#d ####E}")
-    assert [(w.line, w.message) for w in parsed.warnings] == [(1, "tag 'week-3' is not kept (not a service key)")]
+    assert [(w.line, w.message) for w in parsed.warnings] == [(1, "tag 'week-3' is not kept (not a topic key)")]
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,24 @@ def plain_to_markdown(text: str) -> str:
         return indent + (mark + "\\" if mark[0].isdigit() else "\\" + mark)
 
     return LINE_START.sub(block, text)
+
+
+META_TAGS = ("service", "domain", "difficulty", "note")  # name=value tags an import reads into the question
+
+
+def read_tag(value: str, meta: dict, services: dict[str, str], line: int, parsed: "Parsed") -> None:
+    """One tag of an imported question (GIFT's [tag:...], Moodle XML's <tag>): `name=value` for a field of
+    META_TAGS, a topic key, or else a warning that it is not kept. A difficulty that is not a number stays text,
+    for the validation to refuse with its message."""
+    name, equals, tag_value = value.partition("=")
+    if equals and name in META_TAGS:
+        if name == "service":
+            meta["services"].append(tag_value)
+        elif name == "difficulty":
+            meta["difficulty"] = int(tag_value) if tag_value.isdecimal() else tag_value
+        else:
+            meta[name] = tag_value
+    elif value in services:
+        meta["services"].append(value)
+    else:
+        parsed.warnings.append(Issue(line, "tags", f"tag '{value}' is not kept (not a topic key)"))

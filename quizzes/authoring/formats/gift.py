@@ -17,7 +17,7 @@ import re
 from quizzes.study.banks import SELECT_WORDS
 from studyapp.content import LineDict
 
-from . import Issue, Parsed, check_lines, html_to_markdown, slugify_id
+from . import Issue, Parsed, check_lines, html_to_markdown, read_tag, slugify_id
 
 SPECIAL = "~=#{}:"
 FORMAT_PREFIX = re.compile(r"\s*\[(markdown|html|plain|moodle)\]")
@@ -26,7 +26,6 @@ WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
 TRUE_FALSE = re.compile(r"(TRUE|FALSE|T|F)(?=\s*(#|$))", re.DOTALL | re.IGNORECASE)
 ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-META_TAGS = ("service", "domain", "difficulty", "note")
 
 
 def unescape(text: str) -> str:
@@ -296,19 +295,7 @@ def _metadata(block: _Block, category: str, services: dict[str, str], parsed: Pa
         for kind, value in TAG.findall(comment):
             if kind != "tag":
                 continue
-            value = unescape(value).strip()
-            name, equals, tag_value = value.partition("=")
-            if equals and name in META_TAGS:
-                if name == "service":
-                    meta["services"].append(tag_value)
-                elif name == "difficulty":
-                    meta["difficulty"] = int(tag_value) if tag_value.isdecimal() else tag_value
-                else:
-                    meta[name] = tag_value
-            elif value in services:
-                meta["services"].append(value)
-            else:
-                parsed.warnings.append(Issue(number, "tags", f"tag '{value}' is not kept (not a service key)"))
+            read_tag(unescape(value).strip(), meta, services, number, parsed)
     if not meta["services"]:
         last = category.rsplit("/", 1)[-1].strip()
         meta["services"] = [last] if last in services else []

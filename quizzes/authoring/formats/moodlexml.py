@@ -27,7 +27,7 @@ from xml.parsers import expat
 from quizzes.study.banks import SELECT_WORDS
 from studyapp.content import LineDict
 
-from . import Issue, Parsed, html_to_markdown, plain_to_markdown, slugify_id
+from . import Issue, Parsed, html_to_markdown, plain_to_markdown, read_tag, slugify_id
 
 MAX_CHARS = 20 * 1024 * 1024  # a question bank, not a data dump: refused before parsing
 SUPPORTED = ("multichoice", "truefalse")
@@ -50,7 +50,6 @@ UNSUPPORTED = {
     "randomsamatch": "random short-answer matching",
     "ordering": "ordering",
 }
-META_TAGS = ("service", "domain", "difficulty", "note")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -343,18 +342,7 @@ def _metadata(node: Node, services: dict[str, str], parsed: Parsed) -> dict:
     tags = node.find("tags")
     for tag in tags.findall("tag") if tags is not None else []:
         value = tag.text_of("text") if tag.find("text") is not None else tag.text.strip()
-        name, equals, tag_value = value.partition("=")
-        if equals and name in META_TAGS:
-            if name == "service":
-                meta["services"].append(tag_value)
-            elif name == "difficulty":
-                meta["difficulty"] = int(tag_value) if tag_value.isdecimal() else tag_value
-            else:
-                meta[name] = tag_value
-        elif value in services:
-            meta["services"].append(value)
-        else:
-            parsed.warnings.append(Issue(tag.line, "tags", f"tag '{value}' is not kept (not a topic key)"))
+        read_tag(value, meta, services, tag.line, parsed)
     return meta
 
 
