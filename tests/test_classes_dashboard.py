@@ -145,6 +145,7 @@ def test_item_statistics_filtered_to_a_class_count_only_its_learners(client, ins
     MembershipFactory(classroom=classroom, learner=learner)
     outsider = UserFactory(username="outsider")
     question = QuestionFactory(stem_md="Which one?")
+    AssignmentFactory(classroom=classroom, bank=question.bank)  # the class assigns the whole bank
     ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question), answer=[2], correct=False)
     for _ in range(3):
         ReviewLogFactory(memory=QuestionMemoryFactory(learner=outsider, question=QuestionFactory()), correct=True)
@@ -155,6 +156,42 @@ def test_item_statistics_filtered_to_a_class_count_only_its_learners(client, ins
     assert "Cloud 101" in page and "0.0 %" in row  # the class's one answer was wrong; the outsider's is not here
     assert "Option B" in row and ": 1 (100 %)" in row
     assert f"sort=-position&amp;class={classroom.pk}" in page or f"&amp;class={classroom.pk}" in page
+
+
+def test_item_statistics_filtered_to_a_class_show_only_what_its_assignments_cover(
+    client, instructor, learner, classroom
+):
+    s3, ec2 = ServiceFactory(key="s3"), ServiceFactory(key="ec2")
+    MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom, topics=["s3"])
+    AssignmentFactory(classroom=classroom, kind="drill", topics=["ec2", "s3"])  # scenarios, not questions
+    assigned = QuestionFactory(services=[s3], stem_md="Which store?")
+    private = QuestionFactory(services=[ec2], stem_md="Which server?")
+    for question, wrong in ((assigned, 1), (private, 2)):
+        memory = QuestionMemoryFactory(learner=learner, question=question, failures=wrong)
+        for _ in range(wrong):
+            ReviewLogFactory(memory=memory, correct=False)
+    ExamAttempt.objects.create(
+        learner=learner, preset="quick", title="Mine", options={}, state="finished", started_at=timezone.now()
+    ).questions.create(position=1, question=private, revision=private.revision, snapshot={}, answer=[1])
+    client.force_login(instructor)
+    page = client.get(f"/author/test-bank/stats/?class={classroom.pk}").content.decode()
+    assert f'id="question-{assigned.pk}"' in page and "Which store?" in page
+    assert f'id="question-{private.pk}"' not in page and "Which server?" not in page
+    summary = page.split('id="summary-heading"', 1)[1].split("</dl>", 1)[0]
+    assert "<dd>1</dd>" in summary  # one question
+    assert "(1 in study sessions, 0 in practice exams)" in summary  # the learner's answers on it are not counted
+    dashboard = client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert "Which store?" in dashboard and "Which server?" not in dashboard  # the most-missed list likewise
+
+
+def test_item_statistics_of_a_class_that_assigns_no_questions_show_none(client, instructor, learner, classroom):
+    MembershipFactory(classroom=classroom, learner=learner)
+    question = QuestionFactory(stem_md="Which one?")
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=question), correct=False)
+    client.force_login(instructor)
+    page = client.get(f"/author/test-bank/stats/?class={classroom.pk}").content.decode()
+    assert "Which one?" not in page and "No assignment of Cloud 101 covers this bank" in page
 
 
 def test_item_statistics_of_another_teachers_class_are_not_found(client, classroom):

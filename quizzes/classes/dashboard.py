@@ -111,7 +111,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
         co_teachers=[u for u in everyone if u.co_teacher],
         domains=[d.label for d in Domain],
         weak_topics=_weak_topics(recall[0], catalogue),
-        most_missed=_most_missed(memories, catalogue),
+        most_missed=_most_missed(memories, catalogue, assignments),
         activity=chart,
         activity_table=table,
         activity_total=total,
@@ -172,14 +172,20 @@ def _weak_topics(recall, catalogue: standing.Catalogue) -> list[dict]:
     return ranked
 
 
-def _most_missed(memories, catalogue: standing.Catalogue) -> list[dict]:
+def _most_missed(memories, catalogue: standing.Catalogue, assignments: list[Assignment]) -> list[dict]:
     """The questions the class's learners answered wrong most often in study (their memories' wrong-answer
-    counts), with the stem and bank (read with the catalogue) for the link to the item statistics."""
+    counts), with the stem and bank (read with the catalogue) for the link to the item statistics. Only questions
+    the class's study and exam assignments cover: a teacher sees nothing else of a learner's work (the item
+    statistics filtered to the class show the same questions, itemstats.class_filter.assigned_questions())."""
     missed: dict[int, list[int]] = {}
     for _, question_id, _, _, failures, reps in memories:
         entry = missed.setdefault(question_id, [0, 0])
         entry[0] += failures
         entry[1] += reps
+    assigned = [a for a in assignments if a.kind != Assignment.Kind.DRILL]
+    candidates = standing.Catalogue([row for row in catalogue.rows if row[0] in missed])
+    covered = set().union(*candidates.scope_ids(assigned).values())
+    missed = {q: entry for q, entry in missed.items() if q in covered}
     top = sorted(((m, q) for q, (m, _) in missed.items() if m), key=lambda item: (-item[0], item[1]))[:MOST_MISSED]
     details = catalogue.stems
     return [

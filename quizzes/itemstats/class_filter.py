@@ -2,6 +2,9 @@
 learners only (their study ratings and finished practice exams), straight from the history rather than from
 the anonymous tallies, which keep no learner. A class is small, so the subqueries stay cheap.
 
+An instructor sees a learner's data only for what the class assigns: the questions of its study and exam
+assignments' scopes (assigned_questions()); the bank's other questions are left out, answers and all.
+
 Discrimination and Cronbach's alpha need many exam attempts: a class view leaves them out."""
 
 from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -12,14 +15,27 @@ from quizzes.itemstats import stats
 from quizzes.models import Bank, Choice, Flag, Question, ReviewLog
 
 
+def assigned_questions(classroom) -> Q:
+    """The questions the class's study and exam assignments are about (a drill is about scenarios, not questions),
+    as a filter on questions: nothing when the class assigns no questions. One query (the assignments)."""
+    from quizzes.classes.models import Assignment
+    from quizzes.classes.standing import scope_questions
+
+    scope = Q(pk__in=[])
+    for assignment in classroom.assignments.exclude(kind=Assignment.Kind.DRILL):
+        scope |= Q(pk__in=scope_questions(assignment).values("pk"))
+    return scope
+
+
 def _per_question(rows, expression):
     """A per-question aggregate of `rows` (a queryset filtered on OuterRef("pk")) as an integer, 0 when none."""
     value = rows.order_by().values("q").annotate(v=expression).values("v")
     return Coalesce(Subquery(value, output_field=IntegerField()), 0)
 
 
-def annotated_questions(bank: Bank, learners) -> QuerySet[Question]:
-    """The bank's questions with stats.annotated_questions()'s annotations, over these learners' answers."""
+def annotated_questions(bank: Bank, learners, scope: Q) -> QuerySet[Question]:
+    """The bank's questions within `scope` (assigned_questions()) with stats.annotated_questions()'s
+    annotations, over these learners' answers."""
     study = ReviewLog.objects.filter(learner__in=learners, memory__question=OuterRef("pk")).annotate(
         q=F("memory__question")
     )
@@ -30,7 +46,7 @@ def annotated_questions(bank: Bank, learners) -> QuerySet[Question]:
     flags = Flag.objects.filter(question=OuterRef("pk"), learner__in=learners, resolved_at__isnull=True).annotate(
         q=F("question")
     )
-    questions = Question.objects.filter(bank=bank).annotate(
+    questions = Question.objects.filter(scope, bank=bank).annotate(
         study_attempts=_per_question(study, Count("pk")),
         study_correct=_per_question(study, Count("pk", filter=Q(correct=True))),
         study_current=_per_question(study, Count("pk", filter=Q(revision=OuterRef("revision")))),
@@ -85,10 +101,11 @@ def question_stats(questions: list[Question], learners) -> list[stats.QuestionSt
     return rows
 
 
-def bank_summary(bank: Bank, learners) -> stats.BankSummary:
-    """The bank's figures over these learners' answers (no reliability: too few attempts in a class)."""
+def bank_summary(bank: Bank, learners, scope: Q) -> stats.BankSummary:
+    """The figures of the bank's questions within `scope` over these learners' answers (no reliability: too few
+    attempts in a class)."""
     # Summed here, not by aggregate(): PostgreSQL cannot aggregate over these subquery annotations by alias.
-    rows = list(annotated_questions(bank, learners).values_list("study_attempts", "exam_attempts", "correct"))
+    rows = list(annotated_questions(bank, learners, scope).values_list("study_attempts", "exam_attempts", "correct"))
     totals = {
         "questions": len(rows),
         "study": sum(row[0] for row in rows),
@@ -96,7 +113,9 @@ def bank_summary(bank: Bank, learners) -> stats.BankSummary:
         "correct": sum(row[2] for row in rows),
     }
     exams = ExamAttempt.objects.filter(
-        learner__in=learners, state=ExamAttempt.State.FINISHED, questions__question__bank=bank
+        learner__in=learners,
+        state=ExamAttempt.State.FINISHED,
+        questions__question__in=Question.objects.filter(scope, bank=bank).values("pk"),
     ).distinct()
     return stats.BankSummary(
         questions=totals["questions"] or 0,

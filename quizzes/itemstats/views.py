@@ -51,10 +51,11 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _class_learners(request: HttpRequest):
-    """`?class=<id>`: the learners of a class this instructor teaches (404 for any other class), or None."""
+    """`?class=<id>`: a class this instructor teaches (404 for any other class), its learners and the questions it
+    assigns (class_filter.assigned_questions()), or Nones."""
     raw = request.GET.get("class")
     if raw is None:
-        return None, None
+        return None, None, None
     if not raw.isdecimal() or len(raw) > 10:
         raise BadRequest(f"“{raw[:20]}” is not a class.")
     from quizzes.classes.models import Classroom, Membership
@@ -62,7 +63,8 @@ def _class_learners(request: HttpRequest):
     classroom = Classroom.objects.taught_by(request.user).filter(pk=int(raw)).first()
     if classroom is None:
         raise Http404("No class of yours has this number.")
-    return classroom, Membership.objects.filter(classroom=classroom).values("learner")
+    learners = Membership.objects.filter(classroom=classroom).values("learner")
+    return classroom, learners, class_filter.assigned_questions(classroom)
 
 
 @require_GET
@@ -70,10 +72,10 @@ def _class_learners(request: HttpRequest):
 def bank_stats(request: HttpRequest, slug: str) -> HttpResponse:
     bank = _get_bank_for_stats(request, slug)
     sort, number = _sort(request), _page_number(request)
-    classroom, learners = _class_learners(request)
-    if classroom is not None:  # only the class's learners' answers, from their history
-        summary = class_filter.bank_summary(bank, learners)
-        annotated = class_filter.annotated_questions(bank, learners)
+    classroom, learners, assigned = _class_learners(request)
+    if classroom is not None:  # only the class's learners' answers on what it assigns, from their history
+        summary = class_filter.bank_summary(bank, learners, assigned)
+        annotated = class_filter.annotated_questions(bank, learners, assigned)
     else:
         summary = stats.bank_summary(bank)
         annotated = stats.annotated_questions(bank)
