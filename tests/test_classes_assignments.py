@@ -26,6 +26,8 @@ from tests.test_exams import clock, exam_bank  # noqa: F401 (fixtures)
 LEARNER_CLASS_PAGE_QUERIES = 6
 # Every learner page's limit (issue 15): the progress page's own queries, then the same three for assignments.
 PROGRESS_QUERIES = 8
+# An exam's results (tests/test_exams.py), and for a class's exam its assignment and the learner's attempts at it.
+RESULTS_QUERIES = 10
 
 
 @pytest.fixture
@@ -329,3 +331,72 @@ def test_an_exam_whose_time_ran_out_counts_as_done_before_the_sweeper_scores_it(
     assert ExamAttempt.objects.get().state == "in_progress"
     row = _status(client, exam_assignment.classroom, "Midterm")
     assert ">Done<" in row and "Overdue" not in row
+
+
+# ---------------------------------------------------------------- answers of an exam with attempts left
+
+
+def _results(client, attempt) -> str:
+    return client.get(f"/exam/{attempt.pk}/results/").content.decode()
+
+
+def _answers_shown(page: str) -> bool:
+    return "✔ Right answer" in page and "<p>Because.</p>" in page
+
+
+def test_the_answers_of_an_exam_stay_hidden_while_attempts_remain_and_show_when_none_is_left(
+    client,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    exam_assignment.max_attempts = 2
+    exam_assignment.save()
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    first = ExamAttempt.objects.get()
+    first.submit(clock.now)
+    first.refresh_from_db()
+    with django_assert_max_num_queries(RESULTS_QUERIES):
+        page = _results(client, first)
+    assert f"{first.scored_correct} of {first.scored_total} scored questions" in page  # the score is shown
+    assert not _answers_shown(page) and "?show=wrong" not in page
+    assert "stay hidden while you can still take it" in page and "used your 1 remaining attempt" in page
+    assert "UTC" in page.split('id="answers-withheld"', 1)[1].split("</p>", 1)[0]
+    assert f'href="/classes/{exam_assignment.classroom_id}/"' in page and "Retake with the same settings" not in page
+    _start(client, exam_assignment)  # the last attempt: while it runs, the first one's answers stay hidden
+    second = ExamAttempt.objects.exclude(pk=first.pk).get()
+    assert not _answers_shown(_results(client, first))
+    assert "as soon as you finish your last attempt" in _results(client, first)
+    second.submit(clock.now)
+    assert _answers_shown(_results(client, first)) and _answers_shown(_results(client, second))
+
+
+def test_the_answers_of_an_exam_show_once_it_is_closed_even_with_attempts_left(
+    client,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    exam_assignment.max_attempts = 3
+    exam_assignment.save()
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    attempt = ExamAttempt.objects.get()
+    attempt.submit(clock.now)
+    assert not _answers_shown(_results(client, attempt))
+    clock.advance(hours=2)  # past the due time
+    page = _results(client, attempt)
+    assert _answers_shown(page) and "answers-withheld" not in page
+
+
+def test_a_practice_exam_of_ones_own_shows_its_answers_at_once(client, learner, exam_assignment, clock):  # noqa: F811
+    client.force_login(learner)
+    client.post("/exam/start", {"preset": "quick", "source": "all"})
+    attempt = ExamAttempt.objects.get()
+    attempt.submit(clock.now)
+    page = _results(client, attempt)
+    assert _answers_shown(page) and "Retake with the same settings" in page

@@ -1,5 +1,6 @@
 """Starting an exam assignment: the window and the number of attempts are the server's to enforce."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -63,3 +64,30 @@ def start(assignment: Assignment, learner, now: datetime) -> ExamAttempt:
             attempt.save(update_fields=["deadline"])
         AssignmentAttempt.objects.create(assignment=assignment, attempt=attempt)
     return attempt
+
+
+@dataclass
+class Withheld:
+    """The right answers of an assignment's attempt are not shown yet: until `until` (the due time), or until the
+    learner has no attempt left to take (`attempts_left` more; 0: the one running is their last)."""
+
+    until: datetime
+    attempts_left: int
+    classroom_id: int
+
+
+def answers_withheld(attempt: ExamAttempt, now: datetime) -> Withheld | None:
+    """Whether the right answers and explanations of this attempt are to be hidden now: an attempt started from an
+    exam assignment while the learner may still take it (attempts left or one running, before the due time), else
+    the next attempt would be the same exam with the answers in hand. None for a practice exam of one's own, and
+    once the exam is closed or the learner's attempts are all finished. One or two queries."""
+    link = AssignmentAttempt.objects.select_related("assignment").filter(attempt=attempt).first()
+    if link is None or now > link.assignment.due_at:
+        return None
+    assignment = link.assignment
+    mine = list(ExamAttempt.objects.of(attempt.learner_id).filter(assignment_link__assignment=assignment))
+    left = max(0, assignment.max_attempts - len(mine))
+    running = any(a.is_open and not a.time_is_up(now) for a in mine)
+    if not left and not running:
+        return None
+    return Withheld(until=assignment.due_at, attempts_left=left, classroom_id=assignment.classroom_id)

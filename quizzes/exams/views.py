@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from quizzes.classes import assigned_exams
 from quizzes.exams import attempts, blueprint, charts, scoring
 from quizzes.exams.forms import StartForm
 from quizzes.exams.models import AttemptQuestion, ExamAttempt, ExamError, StaleWrite
@@ -300,6 +301,8 @@ def results(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "minutes_used": _minutes(attempt),
         "cut_score": round(scoring.CUT_SCORE * 100),
         "pilot_count": sum(1 for item in items if item.is_pilot),
+        # A class's exam with attempts still to take: the score only, the answers once it is over for the learner.
+        "withheld": assigned_exams.answers_withheld(attempt, now),
         "study_url": url_or_none("study:session"),
         "trainer_url": url_or_none("trainer:index"),
     }

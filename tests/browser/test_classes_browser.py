@@ -46,6 +46,7 @@ def test_a_class_from_creation_to_a_graded_exam(
     page.get_by_label("Title").fill("Midterm")
     page.get_by_label("Kind").select_option("exam")
     page.get_by_label("Exam:", exact=True).select_option("quick")
+    page.get_by_label("Attempts allowed (exam)").fill("2")
     page.get_by_label("Due (UTC):", exact=True).fill("2099-01-01T12:00")
     page.get_by_role("button", name="Save the assignment").click()
     expect(page.get_by_role("columnheader", name="Midterm")).to_be_hidden()  # no learner yet: no grid
@@ -82,6 +83,8 @@ def test_a_class_from_creation_to_a_graded_exam(
     other.get_by_label("I am ready: submit my exam").check()
     other.get_by_role("button", name="Submit exam").click()
     expect(other.get_by_role("heading", name=re.compile("results"))).to_be_visible()
+    expect(other.get_by_text("stay hidden while you can still take it")).to_be_visible()  # one attempt left
+    assert_accessible(other)
 
     page.reload()
     grid = page.locator("table.class-grid")
