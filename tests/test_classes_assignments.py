@@ -400,3 +400,93 @@ def test_a_practice_exam_of_ones_own_shows_its_answers_at_once(client, learner, 
     attempt.submit(clock.now)
     page = _results(client, attempt)
     assert _answers_shown(page) and "Retake with the same settings" in page
+
+
+# ---------------------------------------------------------------- editing an exam while attempts run
+
+
+def _edit_due(client, assignment, due) -> str:
+    fields = {"title": assignment.title, "kind": "exam", "exam_preset": "quick", "max_attempts": "2"}
+    response = client.post(
+        f"/classes/{assignment.classroom_id}/assignments/{assignment.pk}/edit/",
+        {**fields, "due_at": due.strftime("%Y-%m-%dT%H:%M")},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_moving_the_due_time_earlier_cuts_the_running_attempts_at_it(
+    client,
+    instructor,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    clock.now = clock.now.replace(second=0, microsecond=0)
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    running = ExamAttempt.objects.get()
+    assert running.deadline == clock.now + timedelta(minutes=30)  # its time limit, well before the due time
+    client.force_login(instructor)
+    page = _edit_due(client, exam_assignment, clock.now + timedelta(minutes=10))
+    assert "1 running attempt now ends by the new due time" in page
+    running.refresh_from_db()
+    assert running.deadline == clock.now + timedelta(minutes=10)  # min(start + time limit, due)
+    client.force_login(learner)
+    clock.advance(minutes=11)
+    item = running.questions.get(position=1)
+    response = client.post(
+        f"/exam/{running.pk}/q/1/", {"seq": running.seq, "choice": [item.snapshot["choices"][0]["key"]]}
+    )
+    assert response.status_code == 302 and response.url == f"/exam/{running.pk}/results/"  # too late: refused
+    running.refresh_from_db()
+    assert running.state == "finished" and running.auto_submitted
+
+
+def test_moving_the_due_time_later_gives_back_no_more_than_the_time_limit(
+    client,
+    instructor,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    clock.now = clock.now.replace(second=0, microsecond=0)
+    client.force_login(learner)
+    clock.advance(hours=2, minutes=50)
+    _start(client, exam_assignment)
+    running = ExamAttempt.objects.get()
+    assert running.deadline == exam_assignment.due_at  # cut at the due time, 10 minutes away
+    client.force_login(instructor)
+    _edit_due(client, exam_assignment, clock.now + timedelta(days=1))
+    running.refresh_from_db()
+    assert running.deadline == running.started_at + timedelta(minutes=30)  # its own time limit, no more
+
+
+def test_editing_an_exam_leaves_finished_attempts_and_other_assignments_alone(
+    client,
+    instructor,
+    learner,
+    classroom,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    clock.now = clock.now.replace(second=0, microsecond=0)
+    other = AssignmentFactory(
+        classroom=classroom, title="Final", kind="exam", exam_preset="quick", target=None,
+        due_at=clock.now + timedelta(days=2),
+    )  # fmt: skip
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    finished = ExamAttempt.objects.get()
+    finished.submit(clock.now)
+    _start(client, other)
+    elsewhere = ExamAttempt.objects.exclude(pk=finished.pk).get()
+    before = {a.pk: a.deadline for a in ExamAttempt.objects.all()}
+    client.force_login(instructor)
+    page = _edit_due(client, exam_assignment, clock.now + timedelta(minutes=5))
+    assert "running attempt" not in page
+    assert {a.pk: a.deadline for a in ExamAttempt.objects.all()} == before
+    assert elsewhere.pk in before

@@ -1,7 +1,7 @@
 """Starting an exam assignment: the window and the number of attempts are the server's to enforce."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -64,6 +64,26 @@ def start(assignment: Assignment, learner, now: datetime) -> ExamAttempt:
             attempt.save(update_fields=["deadline"])
         AssignmentAttempt.objects.create(assignment=assignment, attempt=attempt)
     return attempt
+
+
+def reschedule(assignment: Assignment, now: datetime) -> int:
+    """After a teacher edits the assignment, its running attempts end by start()'s rule with the new due time: their
+    own time limit (the one they started with: a new limit is for later attempts) cut at the due time. Attempts
+    whose time is up stay as they ended. Returns how many attempts changed; call it in the edit's transaction."""
+    changed = []
+    running = (
+        ExamAttempt.objects.select_for_update().in_progress().filter(pk__in=assignment.attempt_links.values("attempt"))
+    )
+    for attempt in running:
+        if attempt.time_is_up(now):
+            continue
+        minutes = attempt.options.get("minutes")
+        limit = attempt.started_at + timedelta(minutes=minutes) if minutes else assignment.due_at
+        if attempt.deadline != min(limit, assignment.due_at):
+            attempt.deadline = min(limit, assignment.due_at)
+            changed.append(attempt)
+    ExamAttempt.objects.bulk_update(changed, ["deadline"])
+    return len(changed)
 
 
 @dataclass

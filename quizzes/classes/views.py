@@ -244,7 +244,14 @@ def _assignment_form(request: HttpRequest, classroom: Classroom, assignment: Ass
         if form.is_valid():
             with transaction.atomic():
                 form.save()
+                moved = assigned_exams.reschedule(assignment, timezone.now())
             messages.success(request, f"Assignment “{assignment.title}” saved.")
+            if moved:
+                messages.info(
+                    request,
+                    f"{moved} running attempt{'s' if moved != 1 else ''} now end{'s' if moved == 1 else ''} "
+                    "by the new due time (or sooner, by the time limit it started with).",
+                )
             return redirect(reverse("classes:detail", args=[classroom.pk]) + "#assignments")
         messages.error(request, "Some fields need fixing: see the messages next to them. Nothing was saved.")
     context = {"form": form, "classroom": classroom, "assignment": assignment}
