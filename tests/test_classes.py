@@ -141,8 +141,35 @@ def test_wrong_codes_are_throttled(client, learner, classroom):
     client.force_login(learner)
     for _ in range(10):
         assert client.post("/classes/join/", {"code": "ZZZZZZZZ"}).status_code == 422
-    assert client.post("/classes/join/", {"code": classroom.join_code}).status_code == 429
+    refused = client.post("/classes/join/", {"code": classroom.join_code})
+    assert (
+        refused.status_code == 429 and "Too many wrong join codes: try again in 15 minutes" in refused.content.decode()
+    )
     assert not Membership.objects.exists()
+
+
+def test_wrong_codes_from_many_accounts_on_one_address_are_throttled(client, classroom):
+    from quizzes.classes.views import JOIN_FAILURES_ALLOWED, JOIN_FAILURES_PER_ADDRESS
+
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    for n in range(JOIN_FAILURES_PER_ADDRESS):
+        if n % (JOIN_FAILURES_ALLOWED - 1) == 0:  # a fresh account before each one reaches its own limit
+            client.force_login(UserFactory(username=f"sock-{n}"))
+        assert client.post("/classes/join/", {"code": "ZZZZZZZZ"}, **guesser).status_code == 422
+    client.force_login(UserFactory(username="sock-last"))
+    refused = client.post("/classes/join/", {"code": classroom.join_code}, **guesser)
+    assert refused.status_code == 429 and "Too many wrong join codes from your network" in refused.content.decode()
+    assert not Membership.objects.exists()
+    elsewhere = client.post("/classes/join/", {"code": classroom.join_code}, REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 302 and Membership.objects.count() == 1  # another address is not held back
+
+
+def test_a_right_code_does_not_count_toward_the_throttle(client, learner, classroom):
+    from quizzes.classes.views import JOIN_FAILURES_ALLOWED
+
+    client.force_login(learner)
+    for _ in range(JOIN_FAILURES_ALLOWED + 1):
+        assert client.post("/classes/join/", {"code": classroom.join_code}).status_code == 302
 
 
 def test_the_class_is_not_found_for_a_non_member_or_another_instructor(client, learner, classroom):

@@ -16,11 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from quizzes.classes import assigned_exams, dashboard, gradebook, learner_view
 from quizzes.classes.forms import AssignmentForm, ClassForm, CoTeacherForm, JoinForm
 from quizzes.classes.models import Assignment, Classroom, Membership
+from studyapp.accounts.guests import client_address
 from studyapp.accounts.roles import instructor_required, is_instructor
 
 # Guessing join codes: as many wrong codes per learner in this many seconds, then 429 until the window ends.
 JOIN_FAILURES_ALLOWED = 10
 JOIN_FAILURE_WINDOW = 15 * 60
+# And per client address, so that one person with many accounts cannot guess on: more, as a school's learners
+# often share one address (each may mistype their code a few times).
+JOIN_FAILURES_PER_ADDRESS = 50
 
 
 def _get_class_for_user(request: HttpRequest, class_id: int) -> tuple[Classroom, bool]:
@@ -91,8 +95,21 @@ def _sign_in_first(request: HttpRequest, next_url: str) -> HttpResponse:
     return render(request, "classes/sign_in_first.html", {"next": next_url})
 
 
-def _failures_key(request: HttpRequest) -> str:
-    return f"classes:join-failures:{request.user.pk}"
+def _failure_counters(request: HttpRequest) -> dict[str, tuple[int, str]]:
+    """The cache keys counting wrong join codes (this account's, this address's), each with its limit and the
+    reason shown once it is reached."""
+    minutes = JOIN_FAILURE_WINDOW // 60
+    return {
+        f"classes:join-failures:{request.user.pk}": (
+            JOIN_FAILURES_ALLOWED,
+            f"Too many wrong join codes: try again in {minutes} minutes, or ask your instructor for the join link.",
+        ),
+        f"classes:join-failures:address:{client_address(request)}": (
+            JOIN_FAILURES_PER_ADDRESS,
+            f"Too many wrong join codes from your network: try again in {minutes} minutes, or ask your instructor "
+            "for the join link.",
+        ),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,15 +118,18 @@ def join(request: HttpRequest) -> HttpResponse:
         return _sign_in_first(request, reverse("classes:join"))
     form = JoinForm(request.POST or None)
     if request.method == "POST":
-        key = _failures_key(request)
-        if cache.get(key, 0) >= JOIN_FAILURES_ALLOWED:
-            return render(request, "429.html", {"reason": "Too many wrong join codes: try again later."}, status=429)
+        counters = _failure_counters(request)
+        counts = cache.get_many(list(counters))
+        for key, (limit, reason) in counters.items():
+            if counts.get(key, 0) >= limit:
+                return render(request, "429.html", {"reason": reason}, status=429)
         if form.is_valid():
             classroom = Classroom.objects.filter(join_code=form.cleaned_data["code"]).first()
             if classroom is not None:
                 return _join(request, classroom)
-            cache.add(key, 0, JOIN_FAILURE_WINDOW)
-            cache.incr(key)
+            for key in counters:
+                cache.add(key, 0, JOIN_FAILURE_WINDOW)
+                cache.incr(key)
             form.add_error("code", "No open class has this code. Check it with your instructor.")
         return render(request, "classes/join.html", {"form": form}, status=422)
     return render(request, "classes/join.html", {"form": form})
