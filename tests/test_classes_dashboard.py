@@ -132,6 +132,20 @@ def test_the_gradebook_defuses_formulas_in_names_and_titles(client, instructor, 
     assert rows[1][:4] == ['\'=HYPERLINK("http://x")', "'+1", "eve", "'@eve"]
 
 
+def test_the_gradebook_writes_ordinary_names_with_dashes_pluses_and_at_signs_unchanged(client, instructor, classroom):
+    # Moodle maps rows to its users by username or email: a value that only contains these characters must not
+    # gain the apostrophe that defuses formulas, or the row would match no one.
+    ada = UserFactory(username="ada.l-2", first_name="Jean-Luc", last_name="O'Brien", email="ada+cloud@example.com")
+    MembershipFactory(classroom=classroom, learner=ada)
+    AssignmentFactory(classroom=classroom, title="Week 1 - S3", target=1)
+    client.force_login(instructor)
+    rows = _rows(client.get(f"/classes/{classroom.pk}/gradebook.csv"))
+    assert rows[0][-1] == "Week 1 - S3"
+    assert rows[1][:4] == ["Jean-Luc", "O'Brien", "ada.l-2", "ada+cloud@example.com"]
+    canvas = _rows(client.get(f"/classes/{classroom.pk}/gradebook.csv?format=canvas"))
+    assert canvas[1][:4] == ["O'Brien, Jean-Luc", "", "", "ada.l-2"]
+
+
 def test_an_unknown_gradebook_format_is_a_bad_request(client, instructor, classroom):
     client.force_login(instructor)
     assert client.get(f"/classes/{classroom.pk}/gradebook.csv?format=xls").status_code == 400
