@@ -6,11 +6,12 @@ import html
 import re
 from urllib.parse import urlencode
 
+import factory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from quizzes.models import Category, LearnerSettings
+from quizzes.models import Bank, Category, LearnerSettings
 from quizzes.study.session import MAX_TOPICS
 from tests.factories import (
     AssignmentFactory,
@@ -218,6 +219,21 @@ def test_a_draft_banks_questions_stay_out_of_every_scope(client_for, catalogue):
     assert stems == ["Basics Lambda", "Other Lambda"]
 
 
+def test_the_chooser_offers_each_bank_learners_see_and_its_link_studies_that_bank(client, learner, catalogue):
+    BankFactory(slug="empty-bank", title="Empty bank")  # nothing to study in it
+    for who in (None, learner):  # a visitor and a signed-in learner, without JavaScript
+        if who:
+            client.force_login(who)
+        chooser = client.get("/study/choose/").content.decode()
+        banks = chooser.split('id="by-bank"', 1)[1].split("</section>", 1)[0]
+        assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', banks) == [
+            ("/study/?bank=aws-basics", "AWS basics"),
+            ("/study/?bank=other-bank", "Other bank"),
+        ]  # not the draft, archived or empty bank
+    stems, _ = study_to_the_end(client, "/study/?bank=other-bank", htmx=False)
+    assert stems == ["Other Lambda", "Other S3"]
+
+
 # ---------------------------------------------------------------- speed
 
 
@@ -246,6 +262,15 @@ def test_a_scoped_study_request_runs_at_most_8_queries(client_for, big_bank, dja
             rated = client_for.post("/study/rate/", {**_form_fields(feedback.content.decode(), "/study/rate/"),
                                                      "rating": 3})  # fmt: skip
         assert rated.status_code == 303 and rated["Location"] == address
+
+
+def test_the_chooser_runs_at_most_8_queries(client_for, catalogue, django_assert_max_num_queries):
+    BankFactory.create_batch(3, slug=factory.Sequence(lambda n: f"bank-{n}"))
+    for n, bank in enumerate(Bank.objects.filter(slug__startswith="bank-")):
+        QuestionFactory.create_batch(n + 1, bank=bank)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        chooser = client_for.get("/study/choose/").content.decode()
+    assert chooser.count('href="/study/?bank=') == 5
 
 
 # ---------------------------------------------------------------- class assignments

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from quizzes.models import LearnerSettings, Question, ReviewLog, Service
+from quizzes.models import Bank, LearnerSettings, Question, ReviewLog, Service
 from quizzes.study import session
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 
@@ -261,7 +261,7 @@ def flag(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @require_GET
 def choose(request: HttpRequest) -> HttpResponse:
-    """Choose what to study: everything, one category of topics, one topic, or one note's topics."""
+    """Choose what to study: everything, one bank, one category of topics, one topic, or one note's topics."""
     from studyapp.notes.models import Note
 
     topics = Service.objects.filter(questions__is_active=True).distinct().select_related("category")
@@ -269,4 +269,7 @@ def choose(request: HttpRequest) -> HttpResponse:
     for topic in topics.order_by("category__order", "order"):
         categories.setdefault(topic.category, []).append(topic)
     notes = Note.objects.order_by("order").values("slug", "title")
-    return render(request, "quizzes/choose.html", {"categories": categories.items(), "notes": notes})
+    # The banks learners see (not a draft or archived one) that have a question to study: one query.
+    banks = Bank.objects.filter(pk__in=Question.objects.active().values("bank")).order_by("title", "slug")
+    context = {"categories": categories.items(), "notes": notes, "banks": banks.values("slug", "title")}
+    return render(request, "quizzes/choose.html", context)

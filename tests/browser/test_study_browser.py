@@ -189,7 +189,7 @@ def test_a_visitor_studies_with_the_keyboard_as_a_guest_created_by_the_first_ans
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_choose_page_offers_every_category_accessibly_and_a_category_session_opens(
+def test_the_choose_page_offers_every_bank_and_category_accessibly_and_their_sessions_open(
     browser, live_server, loaded_content, assert_accessible, scheme
 ):
     context = browser.new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
@@ -202,4 +202,8 @@ def test_the_choose_page_offers_every_category_accessibly_and_a_category_session
     expect(page.get_by_text("Security, identity and compliance (category)")).to_be_visible()
     expect(page.locator("#card")).to_be_visible()
     assert_accessible(page)
+    page.go_back()
+    page.get_by_role("list", name="One question bank").get_by_role("link", name="CLF-C02 cloud concepts").click()
+    expect(page.get_by_text("CLF-C02 cloud concepts (bank)")).to_be_visible()
+    expect(page.locator("#card")).to_be_visible()
     context.close()
