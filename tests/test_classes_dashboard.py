@@ -199,6 +199,19 @@ def test_item_statistics_filtered_to_a_class_show_only_what_its_assignments_cove
     assert "Which store?" in dashboard and "Which server?" not in dashboard  # the most-missed list likewise
 
 
+def test_item_statistics_of_a_class_with_a_full_exam_cover_every_question_retired_ones_too(
+    client, instructor, learner, classroom
+):
+    MembershipFactory(classroom=classroom, learner=learner)
+    AssignmentFactory(classroom=classroom, topics=["s3"])
+    AssignmentFactory(classroom=classroom, kind="exam", exam_preset="full", target=None)
+    retired = QuestionFactory(stem_md="Which one was it?", is_active=False)
+    ReviewLogFactory(memory=QuestionMemoryFactory(learner=learner, question=retired), correct=False)
+    client.force_login(instructor)
+    page = client.get(f"/author/test-bank/stats/?class={classroom.pk}").content.decode()
+    assert "Which one was it?" in page and "(1 in study sessions, 0 in practice exams)" in page
+
+
 def test_item_statistics_of_a_class_that_assigns_no_questions_show_none(client, instructor, learner, classroom):
     MembershipFactory(classroom=classroom, learner=learner)
     question = QuestionFactory(stem_md="Which one?")

@@ -17,13 +17,22 @@ from quizzes.models import Bank, Choice, Flag, Question, ReviewLog
 
 def assigned_questions(classroom) -> Q:
     """The questions the class's study and exam assignments are about (a drill is about scenarios, not questions),
-    as a filter on questions: nothing when the class assigns no questions. One query (the assignments)."""
+    as a filter on questions: nothing when the class assigns no questions. One query (the assignments).
+
+    Their scopes as standing.scope_questions() reads them, retired questions included: their answers stay
+    the class's statistics, as the bank's own page keeps them."""
     from quizzes.classes.models import Assignment
-    from quizzes.classes.standing import scope_questions
+    from quizzes.classes.standing import scope_filter
 
     scope = Q(pk__in=[])
     for assignment in classroom.assignments.exclude(kind=Assignment.Kind.DRILL):
-        scope |= Q(pk__in=scope_questions(assignment).values("pk"))
+        one = Q(bank_id=assignment.bank_id) if assignment.bank_id else Q()
+        if assignment.category or assignment.topics:
+            through = Question.services.through.objects.filter(scope_filter(assignment, "service"))
+            one &= Q(pk__in=through.values("question"))
+        if not one:  # the whole catalogue (a preset exam)
+            return Q()
+        scope |= one
     return scope
 
 
