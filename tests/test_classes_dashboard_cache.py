@@ -31,7 +31,6 @@ from tests.test_exams import clock, exam_bank  # noqa: F401 (fixtures)
 from tests.test_progress_freshness import SETTINGS, answer_a_scenario
 
 MAX_DASHBOARD_QUERIES = 10  # issue 18: cold (every part computed), warm, and after one learner worked
-# 60 s after a RECALL_BUCKET boundary (5 minutes), so that a test's steps of a few seconds stay in one bucket.
 START = datetime(2026, 3, 9, 15, 1, tzinfo=UTC)
 
 
@@ -165,11 +164,32 @@ def test_an_exam_start_an_answer_saved_and_the_submission_show_at_once(
 
 def test_an_exam_whose_deadline_passes_shows_done_at_once(teacher, student, learner, classroom, midterm, clock):  # noqa: F811
     attempt = start_exam(student, midterm)
-    clock.now = attempt.deadline + GRACE - timedelta(seconds=5)  # 30 min later: 60 s into a bucket again
+    clock.now = attempt.deadline + GRACE - timedelta(seconds=5)
     assert "In progress" in cell(dashboard(teacher, classroom), learner.username)
-    clock.now = attempt.deadline + GRACE + timedelta(seconds=5)  # the same bucket: only the deadline moved
+    clock.now = attempt.deadline + GRACE + timedelta(seconds=5)
     board = dashboard(teacher, classroom)
     assert ">Done<" in cell(board, learner.username) and board.context["board"].computed == 1
+
+
+def test_recall_that_falls_with_another_day_since_the_last_review_shows_at_once(
+    teacher,
+    learner,
+    classroom,
+    s3,
+    clock,  # noqa: F811
+):
+    clock.now = START
+    AssignmentFactory(classroom=classroom, title="Master S3", kind="master", topics=["s3"], target=None,
+                      due_at=START + timedelta(days=7))  # fmt: skip
+    reviewed = START - timedelta(hours=20)
+    QuestionMemoryFactory(learner=learner, question=QuestionFactory(services=[s3]), stability=0.5,
+                          last_review=reviewed)  # fmt: skip
+    assert ">Done<" in cell(dashboard(teacher, classroom), learner.username)  # 0 whole days: recall 100 %
+    clock.now = reviewed + timedelta(days=1) - timedelta(seconds=1)
+    assert dashboard(teacher, classroom).context["board"].computed == 0
+    clock.now = reviewed + timedelta(days=1)  # a whole day: recall falls below 90 % (stability half a day)
+    board = dashboard(teacher, classroom)
+    assert "0 of 1 questions at 90% recall" in cell(board, learner.username) and board.context["board"].computed == 1
 
 
 def test_a_new_desired_retention_shows_at_once(teacher, student, learner, classroom, s3):
