@@ -85,15 +85,15 @@ def get(client: Client, path: str) -> tuple[float, int]:
 
 def timed(client: Client, path: str, before=None, turns: int = N, warmup: int = WARMUP) -> tuple[list[float], int]:
     """warmup + turns GETs of `path` (each after `before()`, untimed, when given): the times of the last
-    `turns` (ms) and the most SQL statements of one request."""
+    `turns` (ms) and the most SQL statements of one of them."""
     times, most = [], 0
     for turn in range(warmup + turns):
         if before is not None:
             before()
         elapsed, statements = get(client, path)
-        most = max(most, statements)
         if turn >= warmup:
             times.append(elapsed)
+            most = max(most, statements)
     return times, most
 
 

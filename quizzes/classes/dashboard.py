@@ -55,7 +55,7 @@ class Board:
     learners: int
     grid: SafeString  # the rows of the learners x assignments table
     readiness: SafeString  # the rows of the readiness table
-    co_teachers: list[User]
+    co_teachers: list["Person"]
     domains: list[str]
     weak_topics: list[dict]
     most_missed: list[dict]
@@ -110,8 +110,7 @@ def people(classroom: Classroom, now: datetime):
     active = Question.objects.active()
     return (
         # The plain manager: the default one's role and membership annotations serve the request's own user.
-        User._base_manager.select_related("study_settings")
-        .filter(  # the class's people first (IN over its two small tables, not a scan of every user)
+        User._base_manager.filter(  # the class's people first (IN over its two small tables, not a scan of every user)
             Q(pk__in=Membership.objects.filter(classroom=classroom).values("learner"))
             | Q(pk__in=Classroom.co_teachers.through.objects.filter(classroom=classroom).values("user"))
         )
@@ -138,20 +137,44 @@ def people(classroom: Classroom, now: datetime):
             ),
         )
         .order_by("username")
+        .values("pk", "username", "first_name", "last_name", *PERSON, *(f"study_settings__{f}" for f in SETTINGS))
     )
 
 
-def fingerprint(learner: User) -> tuple:
+PERSON = [
+    "member", "co_teacher", "last_review", "last_answer", "last_exam", "n_reviews", "n_answers", "n_exams",
+    "exam_writes", "n_finished", "n_open", "n_expired", "content_release", "n_questions", "revisions",
+]  # fmt: skip
+SETTINGS = [f.attname for f in LearnerSettings._meta.concrete_fields if f.attname != "learner_id"]
+
+
+class Person:
+    """A person of the class as people() reads them (the row's values as attributes): 200 rows of values read
+    in a third of the time of 200 users with their settings as model instances."""
+
+    def __init__(self, row: dict):
+        self.__dict__.update(row)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()  # as User.get_full_name()
+
+    def settings(self) -> LearnerSettings:
+        """Their study settings (Anki's defaults, unsaved, for a learner who has none)."""
+        if self.study_settings__id is None:
+            return LearnerSettings(learner_id=self.pk)
+        return LearnerSettings(learner_id=self.pk, **{f: getattr(self, f"study_settings__{f}") for f in SETTINGS})
+
+
+def fingerprint(learner: Person) -> tuple:
     """What moves with every write to the learner's work or settings (read by people())."""
-    saved = LearnerSettings.for_learner(learner)
     return (
         learner.n_reviews, learner.last_review, learner.n_answers, learner.last_answer,
         learner.n_exams, learner.last_exam, learner.exam_writes, learner.n_finished, learner.n_open,
-        learner.n_expired, saved.desired_retention, saved.fsrs_parameters,
+        learner.n_expired, learner.study_settings__desired_retention, learner.study_settings__fsrs_parameters,
     )  # fmt: skip
 
 
-def class_fingerprint(assignments: list[Assignment], learner: User, now: datetime) -> tuple:
+def class_fingerprint(assignments: list[Assignment], learner: Person, now: datetime) -> tuple:
     """What moves with the class's assignments (every field), the content, and the passing of due and opening
     times."""
     fields = [f.attname for f in Assignment._meta.concrete_fields]
@@ -167,7 +190,7 @@ def _digest(value) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()[:32]
 
 
-def _key(classroom: Classroom, learner: User, shared: str) -> str:
+def _key(classroom: Classroom, learner: Person, shared: str) -> str:
     return f"classes:learner:{CACHE_VERSION}:{classroom.pk}:{learner.pk}:" + _digest((shared, fingerprint(learner)))
 
 
@@ -176,7 +199,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
     queries; the board's sums from the cache while no learner's key moved, else each learner's part from the
     cache and the parts that missed in five more queries (compute_parts())."""
     assignments = list(classroom.assignments.select_related("bank").order_by("due_at", "pk"))
-    everyone = list(people(classroom, now))
+    everyone = [Person(row) for row in people(classroom, now)]
     learners = [u for u in everyone if u.member]
     summary, computed = _summary(classroom, learners, assignments, now)
     chart, table, total = _activity(summary.days, now)
@@ -196,7 +219,7 @@ def build(classroom: Classroom, now: datetime) -> Board:
     )
 
 
-def _summary(classroom: Classroom, learners: list[User], assignments: list[Assignment], now: datetime):
+def _summary(classroom: Classroom, learners: list[Person], assignments: list[Assignment], now: datetime):
     """The board's sums (and how many learners' parts were computed): from the cache under the keys of every
     learner's part and their names, else from the parts (those that missed computed and cached)."""
     if not learners:
@@ -230,6 +253,15 @@ def _summary(classroom: Classroom, learners: list[User], assignments: list[Assig
     return summary, len(missed)
 
 
+def _catalogue(person: Person) -> standing.Catalogue:
+    """The catalogue with stems, cached under the content's fingerprint (as read by people(), part of every
+    learner's key: a part is never fresher than the catalogue it was computed from). A query of 1,800 questions
+    with their topics and stems, or 2 ms to read back."""
+    content = (person.content_release, person.n_questions, person.revisions)
+    key = f"classes:catalogue:{CACHE_VERSION}:" + _digest(content)
+    return cache.get_or_set(key, lambda: standing.Catalogue.read(with_stems=True), timeout=DAY_SECONDS)
+
+
 def _timeout(parts, now: datetime) -> int:
     """Seconds to keep parts: until the last of them is outdated (a day at most)."""
     return max(1, min(DAY_SECONDS, max(part.until for part in parts) - int(now.timestamp())))
@@ -251,14 +283,14 @@ def _until(memories: list[tuple], now: datetime) -> dict[int, int]:
     return until
 
 
-def compute_parts(learners: list[User], assignments: list[Assignment], now: datetime) -> dict[int, LearnerPart]:
+def compute_parts(learners: list[Person], assignments: list[Assignment], now: datetime) -> dict[int, LearnerPart]:
     """The parts of these learners (read by people()): the catalogue (with stems), their memories, their
     ratings (review assignments and the activity chart), their exam attempts (exam assignments and readiness)
     and their right trainer answers on the drills, in five queries."""
     ids = [u.pk for u in learners]
-    catalogue = standing.Catalogue.read(with_stems=True)
+    catalogue = _catalogue(learners[0])
     memories = standing.read_memories(ids, catalogue)
-    saved = {u.pk: LearnerSettings.for_learner(u) for u in learners}
+    saved = {u.pk: u.settings() for u in learners}
     recall = standing.retrievabilities(ids, memories, now, saved)
     by_kind = defaultdict(list)
     for a in assignments:
