@@ -282,3 +282,36 @@ def test_the_dashboard_takes_at_most_ten_queries_cold_warm_and_after_a_learners_
     with django_assert_max_num_queries(MAX_DASHBOARD_QUERIES):
         after = dashboard(teacher, classroom)
     assert after.context["board"].computed == 1 and ratings(after) == 11
+
+
+def test_ratings_counted_one_row_at_a_time_match_the_sql_aggregates(learner, other_learner, classroom, s3):
+    """The few learners computed after their work are counted per rating, a whole class by SQL aggregates
+    (dashboard._ratings): the same numbers, at the edges of opening, due time, scope and the chart's days."""
+    from django.utils import timezone
+
+    from quizzes.classes import dashboard, standing
+
+    now = timezone.now()
+    ec2 = ServiceFactory(key="ec2")
+    review = AssignmentFactory(classroom=classroom, topics=["s3"], target=3, opens_at=now - timedelta(days=10),
+                               due_at=now - timedelta(days=2))  # fmt: skip
+    everything = AssignmentFactory(classroom=classroom, target=5, due_at=now + timedelta(days=1))
+    in_scope = [QuestionFactory(services=[s3]) for _ in range(3)]
+    for who in (learner, other_learner):
+        memories = [
+            QuestionMemoryFactory(learner=who, question=q) for q in [*in_scope, QuestionFactory(services=[ec2])]
+        ]
+        for memory, days_ago in zip(memories * 2, [40, 11, 10, 3, 2, 1, 0.5, 0], strict=True):
+            ReviewLogFactory(memory=memory, reviewed_at=now - timedelta(days=days_ago))
+        ReviewLogFactory(memory=memories[0], reviewed_at=review.due_at)  # at the due time: in time
+        ReviewLogFactory(memory=memories[1], reviewed_at=review.opens_at)  # at the opening: counted
+    ids = [learner.pk, other_learner.pk]
+    reviews = [review, everything]
+    scopes = standing.Catalogue.read().scope_ids(reviews)
+    one_by_one = dashboard._ratings(ids, reviews, now, scopes)
+    since, _ = dashboard._window(now)
+    starts = [since + timedelta(days=i) for i in range(dashboard.ACTIVITY_DAYS + 1)]
+    in_sql = dashboard._ratings_in_sql(ids, reviews, since, starts)
+    assert one_by_one[0] == {key: value for key, value in in_sql[0].items() if value != (0, 0)}
+    assert one_by_one[1] == in_sql[1]
+    assert one_by_one[0][(learner.pk, review.pk)] == (3, 3) and sum(one_by_one[1][learner.pk]) == 9

@@ -447,6 +447,9 @@ def _window(now: datetime) -> tuple[datetime, list]:
     return datetime.combine(first, time(), tzinfo=UTC), [first + timedelta(days=i) for i in range(ACTIVITY_DAYS)]
 
 
+MANY = 50  # learners computed at once from which _ratings() counts in SQL
+
+
 def _ratings(ids, reviews: list[Assignment], now: datetime, scopes: dict[int, set[int]]):
     """The learners' ratings on the review assignments, (learner, assignment) -> (questions rated in time,
     since the opening), as standing.review_counts() counts them, and each learner's study ratings per day over
@@ -454,9 +457,12 @@ def _ratings(ids, reviews: list[Assignment], now: datetime, scopes: dict[int, se
     falls against each assignment's opening and due time compared in SQL (exact to the microsecond), counted
     here (the questions in each scope from the catalogue, each memory once). As COUNT(DISTINCT ...) aggregates
     grouped by learner, with a count per day, the query cost 12 ms for one learner (compiling 40 aggregates);
-    this one 2.5 ms."""
+    this one 2.5 ms. For MANY learners or more the aggregates are quicker (a class of 200, 28,000 ratings: 83
+    against 153 ms on PostgreSQL, 136 against 171 on SQLite): _ratings_in_sql(), the same numbers."""
     since, _ = _window(now)
     starts = [since + timedelta(days=i) for i in range(ACTIVITY_DAYS + 1)]
+    if len(ids) >= MANY:
+        return _ratings_in_sql(ids, reviews, since, starts)
     first = min([since, *(a.starts_counting for a in reviews)])
     marks = {
         f"a{a.pk}": Case(
@@ -486,6 +492,21 @@ def _ratings(ids, reviews: list[Assignment], now: datetime, scopes: dict[int, se
                 if mark == 2:
                     in_time.add(memory_id)
     return {key: (len(in_time), len(total)) for key, (in_time, total) in rated.items()}, days
+
+
+def _ratings_in_sql(ids, reviews: list[Assignment], since: datetime, starts: list[datetime]):
+    """What _ratings() returns, from one query grouped by learner: standing.review_counts()'s aggregates and a
+    count per day (a range of each learner's index: casting each row's time to a date, TruncDate, ran a Python
+    function per review on SQLite, 0.4 s for 40,000 reviews)."""
+    per_day = {
+        f"d{i}": Count("pk", filter=Q(reviewed_at__gte=starts[i], reviewed_at__lt=starts[i + 1]))
+        for i in range(ACTIVITY_DAYS)
+    }
+    rows = []
+    counts = standing.review_counts(
+        ReviewLog.objects.filter(learner_id__in=ids), reviews, extra=per_day, since=since, rows=rows
+    )
+    return counts, {row["learner_id"]: [row[f"d{i}"] for i in range(ACTIVITY_DAYS)] for row in rows}
 
 
 def _activity(values: list[int], now: datetime):
