@@ -97,9 +97,9 @@ def _count(rows) -> Subquery:
 
 
 def people(classroom: Classroom, now: datetime):
-    """The class's learners and co-teachers (`member`, `co_teacher`) by username, with their study settings (the
-    user manager joins them), each learner's latest review, trainer answer and exam start, and what their cache
-    key is made of (fingerprint()): one query."""
+    """The class's learners and co-teachers (`member`, `co_teacher`) by username, as values (Person), with their
+    study settings, each learner's latest review, trainer answer and exam start, what their cache key is made of
+    (fingerprint(), class_fingerprint()): one query."""
     mine = {"learner": OuterRef("pk")}
     reviews = ReviewLog.objects.filter(**mine)
     answers = RoundItem.objects.filter(**mine, answered_at__isnull=False)
@@ -286,7 +286,8 @@ def _until(memories: list[tuple], now: datetime) -> dict[int, int]:
 def compute_parts(learners: list[Person], assignments: list[Assignment], now: datetime) -> dict[int, LearnerPart]:
     """The parts of these learners (read by people()): the catalogue (with stems), their memories, their
     ratings (review assignments and the activity chart), their exam attempts (exam assignments and readiness)
-    and their right trainer answers on the drills, in five queries."""
+    and their right trainer answers on the drills, in five queries at most (the catalogue comes from the cache
+    while the content is unchanged)."""
     ids = [u.pk for u in learners]
     catalogue = _catalogue(learners[0])
     memories = standing.read_memories(ids, catalogue)
