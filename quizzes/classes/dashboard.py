@@ -69,8 +69,8 @@ class LearnerPart(NamedTuple):
     """What the board derives from one learner's work, cached per (class, learner): flat tuples and strings,
     quick to unpickle for a class of 200 (objects per cell took 40-80 ms to read back)."""
 
-    cells: str  # their cells of the grid (grid.standing_cells)
-    readiness: str  # their cells of the readiness table (grid.readiness_cells)
+    row: str  # their row of the grid: name, a cell per assignment (grid.standing_cells), last activity
+    readiness: str  # their row of the readiness table (grid.readiness_cells)
     topics: tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[float, ...]]  # keys, names, n, recall sum
     missed: tuple[int, ...]  # (question, wrong answers, reviews) in study, flattened
     stems: dict[int, tuple[str, str]]  # question -> (stem, bank slug), for the questions answered wrong
@@ -166,8 +166,9 @@ class Person:
 
 
 def fingerprint(learner: Person) -> tuple:
-    """What moves with every write to the learner's work or settings (read by people())."""
+    """What moves with every write to the learner's work, settings or name (read by people())."""
     return (
+        learner.username, learner.first_name, learner.last_name,
         learner.n_reviews, learner.last_review, learner.n_answers, learner.last_answer,
         learner.n_exams, learner.last_exam, learner.exam_writes, learner.n_finished, learner.n_open,
         learner.n_expired, learner.study_settings__desired_retention, learner.study_settings__fsrs_parameters,
@@ -227,8 +228,7 @@ def _summary(classroom: Classroom, learners: list[Person], assignments: list[Ass
     seconds = now.timestamp()
     shared = _digest(class_fingerprint(assignments, learners[0], now))
     keys = {u.pk: _key(classroom, u, shared) for u in learners}
-    names = [(u.pk, u.username, u.get_full_name()) for u in learners]
-    board_key = f"classes:board:{CACHE_VERSION}:{classroom.pk}:" + _digest((list(keys.values()), names))
+    board_key = f"classes:board:{CACHE_VERSION}:{classroom.pk}:" + _digest(list(keys.values()))
     summary = cache.get(board_key)
     if summary is not None and seconds < summary.until:
         return summary, 0
@@ -240,15 +240,11 @@ def _summary(classroom: Classroom, learners: list[Person], assignments: list[Ass
         cache.set_many({keys[pk]: part for pk, part in computed.items()}, timeout=_timeout(computed.values(), now))
         parts.update(computed)
     ordered = [parts[u.pk] for u in learners]
-    rows, ready = [], []
-    for learner, part in zip(learners, ordered, strict=True):
-        header = grid.learner_header(learner.username, learner.get_full_name())
-        latest = [t for t in (learner.last_review, learner.last_answer, learner.last_exam) if t is not None]
-        rows.append(f"<tr>{header}{part.cells}<td>{grid.when(max(latest) if latest else None)}</td></tr>")
-        ready.append(f'<tr><th scope="row">{escape(learner.username)}</th>{part.readiness}</tr>')
+    rows = "\n".join(part.row for part in ordered)
+    ready = "\n".join(part.readiness for part in ordered)
     days = [sum(column) for column in zip(*(part.days for part in ordered), strict=True)]
     until = min(part.until for part in ordered)
-    summary = Summary("\n".join(rows), "\n".join(ready), _weak_topics(ordered), _most_missed(ordered), days, until)
+    summary = Summary(rows, ready, _weak_topics(ordered), _most_missed(ordered), days, until)
     cache.set(board_key, summary, timeout=_timeout(ordered, now))
     return summary, len(missed)
 
@@ -323,12 +319,17 @@ def compute_parts(learners: list[Person], assignments: list[Assignment], now: da
     until = _until(memories, now)
     midnight = (int(now.timestamp()) // DAY_SECONDS + 1) * DAY_SECONDS
     parts = {}
-    for pk in ids:
+    for learner in learners:
+        pk = learner.pk
+        latest = [t for t in (learner.last_review, learner.last_answer, learner.last_exam) if t is not None]
+        header = grid.learner_header(learner.username, learner.get_full_name())
+        cells = grid.standing_cells([progress.of(pk, a.pk) for a in assignments])
+        ready = grid.readiness_cells(readiness_of[pk])
         keys = tuple(sums[pk])
         topic_rows = [sums[pk][key] for key in keys]
         parts[pk] = LearnerPart(
-            cells=grid.standing_cells([progress.of(pk, a.pk) for a in assignments]),
-            readiness=grid.readiness_cells(readiness_of[pk]),
+            row=f"<tr>{header}{cells}<td>{grid.when(max(latest) if latest else None)}</td></tr>",
+            readiness=f'<tr><th scope="row">{escape(learner.username)}</th>{ready}</tr>',
             topics=(
                 keys,
                 tuple(name for name, _, _ in topic_rows),
