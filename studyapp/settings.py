@@ -140,7 +140,15 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "study"}}
+    # Room for the class dashboards' parts (one per learner and class, quizzes/classes/dashboard.py): at the
+    # default 300 entries a class of 200 learners would push out another's, and a full cache drops a third.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "study",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -124,13 +124,15 @@ class Catalogue:
     def scope_ids(self, assignments: list[Assignment]) -> dict[int, set[int]]:
         """Each assignment's question ids."""
         scopes: dict[int, set[int]] = {a.pk: set() for a in assignments}
+        # Each assignment's rule read once, not per catalogue row (3,000 rows x 20 assignments: 10 ms).
+        rules = [(scopes[a.pk], a.bank_id, a.category, set(a.topics or ())) for a in assignments]
         for pk, bank_id, _, key, category, _ in self.rows:
-            for a in assignments:
-                if a.bank_id is not None and a.bank_id != bank_id:
+            for scope, bank, family, topics in rules:
+                if bank is not None and bank != bank_id:
                     continue
-                if a.category and category != a.category or a.topics and key not in a.topics:
+                if family and category != family or topics and key not in topics:
                     continue
-                scopes[a.pk].add(pk)
+                scope.add(pk)
         return scopes
 
     def domains(self) -> dict[int, str]:
@@ -183,7 +185,7 @@ def compute(
                 review_counts(ReviewLog.objects.filter(learner_id__in=learner_ids), by_kind[Assignment.Kind.REVIEW])
             )
         if by_kind[Assignment.Kind.DRILL]:
-            counts.update(_drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
+            counts.update(drill_counts(learner_ids, by_kind[Assignment.Kind.DRILL]))
     for kind in (Assignment.Kind.REVIEW, Assignment.Kind.DRILL):
         noun = "questions reviewed" if kind == Assignment.Kind.REVIEW else "right answers"
         for assignment in by_kind[kind]:
@@ -257,7 +259,7 @@ def _drill_scope(a: Assignment) -> Q:
     return scope
 
 
-def _drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
+def drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, int]]:
     """(learner, assignment) -> (right trainer answers in time, since the opening), one query."""
     aggregates = {}
     for a in assignments:
@@ -275,7 +277,7 @@ def _drill_counts(learner_ids, assignments) -> dict[tuple[int, int], tuple[int, 
 
 
 def drill_subqueries(assignments) -> dict:
-    """The same counts as _drill_counts(), as subqueries (`drill_in_<pk>`, `drill_all_<pk>`) to annotate the
+    """The same counts as drill_counts(), as subqueries (`drill_in_<pk>`, `drill_all_<pk>`) to annotate the
     learners with in the query that reads them (each an index range on the learner's answers)."""
     annotations = {}
     for a in assignments:
@@ -284,15 +286,6 @@ def drill_subqueries(assignments) -> dict:
             count = right.values("learner").annotate(n=Count("pk")).values("n")
             annotations[f"drill_{name}_{a.pk}"] = Coalesce(Subquery(count), 0)
     return annotations
-
-
-def drill_counts_of(learners, assignments) -> dict[tuple[int, int], tuple[int, int]]:
-    """What _drill_counts() returns, from learners annotated with drill_subqueries()."""
-    return {
-        (u.pk, a.pk): (getattr(u, f"drill_in_{a.pk}"), getattr(u, f"drill_all_{a.pk}"))
-        for u in learners
-        for a in assignments
-    }
 
 
 def read_memories(learner_ids: list[int], catalogue: Catalogue) -> list[tuple]:
@@ -426,7 +419,7 @@ def _exams(result: ClassProgress, learner_ids, assignments, now, tallies=None) -
 # ---------------------------------------------------------------- a few learners' counts in one query
 
 
-def _per_learner(rows, value) -> Coalesce | Subquery:
+def per_learner(rows, value) -> Coalesce | Subquery:
     """`value` (an aggregate) over `rows` of the learner of the outer query (OuterRef("pk")), as a subquery."""
     grouped = rows.order_by().values("learner").annotate(value=value).values("value")
     return Subquery(grouped) if isinstance(value, Max) else Coalesce(Subquery(grouped), 0)
@@ -442,19 +435,19 @@ def learner_counts(learner_ids, assignments, now: datetime) -> tuple[dict, dict]
             mine = ReviewLog.objects.filter(
                 learner=OuterRef("pk"), reviewed_at__gte=a.starts_counting, memory__question__in=scope_questions(a)
             )
-            annotations[f"in_{a.pk}"] = _per_learner(mine.filter(reviewed_at__lte=a.due_at), REVIEWED)
-            annotations[f"all_{a.pk}"] = _per_learner(mine, REVIEWED)
+            annotations[f"in_{a.pk}"] = per_learner(mine.filter(reviewed_at__lte=a.due_at), REVIEWED)
+            annotations[f"all_{a.pk}"] = per_learner(mine, REVIEWED)
         elif a.kind == Assignment.Kind.EXAM:
             mine = ExamAttempt.objects.filter(learner=OuterRef("pk"), assignment_link__assignment=a.pk)
             finished = mine.filter(state=ExamAttempt.State.FINISHED)
             in_progress = mine.filter(state=ExamAttempt.State.IN_PROGRESS)
             share = Cast("scored_correct", FloatField()) * 100 / Cast("scored_total", FloatField())
-            annotations[f"used_{a.pk}"] = _per_learner(mine, Count("pk"))
-            annotations[f"finished_{a.pk}"] = _per_learner(finished, Count("pk"))
-            annotations[f"best_{a.pk}"] = _per_learner(finished.filter(scored_total__gt=0), Max(share))
-            annotations[f"open_{a.pk}"] = _per_learner(in_progress, Count("pk"))
+            annotations[f"used_{a.pk}"] = per_learner(mine, Count("pk"))
+            annotations[f"finished_{a.pk}"] = per_learner(finished, Count("pk"))
+            annotations[f"best_{a.pk}"] = per_learner(finished.filter(scored_total__gt=0), Max(share))
+            annotations[f"open_{a.pk}"] = per_learner(in_progress, Count("pk"))
             running = in_progress.filter(Q(deadline__isnull=True) | Q(deadline__gte=now - GRACE))
-            annotations[f"running_{a.pk}"] = _per_learner(running, Count("pk"))
+            annotations[f"running_{a.pk}"] = per_learner(running, Count("pk"))
     annotations.update(drill_subqueries([a for a in assignments if a.kind == Assignment.Kind.DRILL]))
     counts, tallies = {}, {}
     if not annotations:
