@@ -39,7 +39,7 @@ WEAK_TOPICS = 5
 MOST_MISSED = 10
 MIN_ANSWERS = 5  # a topic needs this many answers from the class to rank among the weakest
 
-CACHE_VERSION = 1  # moves when what is cached changes shape
+CACHE_VERSION = 2  # moves when what is cached changes shape (or its markup: 2, the cell heads)
 # Time moves a learner's part without any write in two ways: a memory's recall (FSRS retrievability, from the
 # whole days since its last review: standing._recall) steps when another day has passed since that review, and
 # the activity chart's days move at UTC midnight. A part records the first of those instants after it was

@@ -26,7 +26,8 @@ _OTHER = "status status-draft"
 
 def _cell(standing: Standing) -> str:
     badge = f'<span class="{_BADGE.get(standing.status, _OTHER)}">{escape(standing.label)}</span>'
-    return f'<td>{badge} {escape(standing.score_text)}<br><span class="muted">{escape(standing.detail)}</span></td>'
+    score = f'<span class="cell-head">{badge} {escape(standing.score_text)}</span>'
+    return f'<td>{score}<br><span class="muted">{escape(standing.detail)}</span></td>'
 
 
 def standing_cells(standings: list[Standing]) -> str:
