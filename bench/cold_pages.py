@@ -33,7 +33,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from html.parser import HTMLParser
 from io import StringIO
@@ -42,22 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import bench_database_url  # noqa: E402
+from bench.inprocess import configure  # noqa: E402
 
-_workdir = Path(tempfile.mkdtemp(prefix="studycold-"))
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + "k" * 60),
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        "DJANGO_HSTS_SECONDS": "0",
-        "AXES_ENABLED": "0",
-        "DATABASE_URL": bench_database_url(_workdir),
-    }
-)
+_workdir = configure(prefix="studycold-")
 
 import django  # noqa: E402
 
