@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Import and export timings for instructor question banks (issue 6): a 10,000-question GIFT file
 imported (budget 10 s: validate, then write in one transaction) and exported in every format
-(budget 5 s each). Runs on a throw-away SQLite file unless DATABASE_URL is set. Exit status 1 when a
-budget is exceeded.
+(budget 5 s each). Runs on a throw-away SQLite file unless DATABASE_URL is set, with production settings
+like the other parts of `make bench` (DJANGO_DEBUG=1 to see what Django's query log adds). Exit status 1 when
+a budget is exceeded.
 
     .venv/bin/python bench/authoring_import.py [QUESTIONS]
 """
@@ -16,6 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyapp.settings")
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + "k" * 60)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 if "DATABASE_URL" not in os.environ:
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
