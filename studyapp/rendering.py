@@ -49,8 +49,12 @@ _EXTENSION_CONFIGS = {"toc": {"permalink": False, "toc_depth": "2-3"}}
 
 _local = threading.local()
 _FIELD_EXTENSIONS = ["extra", "admonition", "sane_lists"]  # fields have no table of contents
-# One line of prose with nothing Markdown or HTML would act on: its HTML is the line in a paragraph.
-_PLAIN = re.compile(r"(?:[^\W_]|[ ,.;:?!'\"()/%$+=@-])*")  # not "_": it is emphasis
+# One line of prose with nothing Markdown or HTML would act on but **bold** spans (a question's "**NOT**"): its
+# HTML is the line in a paragraph, each span in <strong>. A span starts and ends with a character, not a space
+# (`** a**` stays as written).
+_CHAR = r"(?:[^\W_]|[,.;:?!'\"()/%$+=@-])"  # not "_": it is emphasis
+_PLAIN = re.compile(rf"(?:{_CHAR}| |\*\*{_CHAR}(?:(?:{_CHAR}| )*{_CHAR})?\*\*)*")
+_STRONG = re.compile(r"\*\*([^*]+)\*\*")  # within a line that matches _PLAIN
 _BLOCK_START = re.compile(r"[-+=]|\d+[.)]")  # a list item or a setext underline when at the start
 
 
@@ -68,7 +72,7 @@ def _markdown(document: bool = True) -> markdown.Markdown:
 
 
 def is_plain(source: str) -> bool:
-    """True when `source` is one line of plain prose (the fast path of render_markdown)."""
+    """True when `source` is one line of plain prose, bold spans allowed (the fast path of render_markdown)."""
     return (
         bool(source)
         and source == source.strip()
@@ -117,7 +121,7 @@ def render_markdown_document(source: str) -> Rendered:
 def render_markdown(source: str) -> str:
     """Render a Markdown field to sanitized HTML (plain one-line prose takes a shortcut with the same result)."""
     if is_plain(source):
-        return f"<p>{source}</p>"
+        return "<p>" + _STRONG.sub(r"<strong>\1</strong>", source) + "</p>"
     html = _markdown(document=False).convert(source or "")
     html = _scrollable(html)
     return sanitize_html(html)

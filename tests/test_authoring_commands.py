@@ -160,3 +160,21 @@ def test_export_writes_to_standard_output_and_refuses_an_unknown_bank(loaded_con
     status, out, _ = run("export_bank", "clf-c02-compute", "--format", "gift")
     assert status == 0 and out.startswith("// clf-c02-compute: exported question bank")
     assert "no bank 'nope'" in run("export_bank", "nope", "--format", "csv")[2]
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_an_export_and_a_failed_write(gift_file):
+    import gc
+
+    from quizzes.authoring import importing
+
+    def owner_lookup_fails(bank):
+        raise RuntimeError("owner lookup failed")
+
+    assert run("import_bank", str(gift_file), "--report", "json")[0] == 0
+    assert gc.isenabled()
+    assert run("export_bank", "my-bank", "--format", "yaml")[0] == 0
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        importing.run_import(gift_file.read_text(), "gift", bank_slug="other-bank", on_create=owner_lookup_fails)
+    assert gc.isenabled()
+    assert not Bank.objects.filter(slug="other-bank").exists()  # and the failed write left nothing behind

@@ -141,6 +141,44 @@ def test_the_plain_text_shortcut_gives_what_the_full_pipeline_gives(source):
         assert render_markdown(source) == _full_pipeline(source)
 
 
+WORDS = st.text(alphabet=st.sampled_from(list("aZ1 .,;:?!'\"()/%$+=@-é")), max_size=6)
+BOLDISH = st.lists(
+    st.one_of(WORDS, WORDS.map(lambda word: f"**{word}**"), st.sampled_from(["*", "**", "***", " ", "_", "`", "1."])),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@given(BOLDISH)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_the_shortcut_renders_bold_spans_as_the_full_pipeline_does(source):
+    from studyapp.rendering import is_plain
+
+    if is_plain(source):
+        assert render_markdown(source) == _full_pipeline(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("Which service is **NOT** serverless?", "<p>Which service is <strong>NOT</strong> serverless?</p>"),
+        ("**S3** and **EBS**.", "<p><strong>S3</strong> and <strong>EBS</strong>.</p>"),
+    ],
+)
+def test_a_line_with_bold_words_takes_the_shortcut(source, html):
+    from studyapp.rendering import is_plain
+
+    assert is_plain(source)
+    assert render_markdown(source) == _full_pipeline(source) == html
+
+
+@pytest.mark.parametrize("source", ["** a**", "**a **", "a ** b", "***a***", "**a*b**", "**a_b**", "**<b>x</b>**"])
+def test_bold_markers_markdown_would_read_otherwise_take_the_full_pipeline(source):
+    from studyapp.rendering import is_plain
+
+    assert not is_plain(source)
+
+
 def test_every_plain_field_of_the_content_renders_as_the_full_pipeline_would(loaded_content):
     from quizzes.models import Choice
     from studyapp.rendering import is_plain

@@ -10,7 +10,9 @@ whose file names no topic gets one from its Moodle category or the import's defa
 plain Moodle export imports as it is.
 """
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -39,6 +41,23 @@ NO_TOPIC = (
     "form), or name one in the file ([tag:service=KEY], a services cell, a Moodle category or tag)"
 )
 PARSERS = {"gift": gift.parse, "csv": spreadsheet.parse, "moodlexml": moodlexml.parse}
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector off while a whole bank is in memory (as a `with` block or a decorator).
+
+    It walks every live object each time the objects that outlived a few collections grow by a quarter, and an
+    import or export of 10,000 questions keeps about 400,000 alive until it ends: an import made 17 full walks
+    (2 of its 6 s of CPU), a YAML export 7 (1 of its 2.8 s; bench/authoring_import.py). Reference counting still
+    frees everything meanwhile; the collector picks up any cycles once it is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ImportRefused(Exception):
@@ -278,6 +297,7 @@ def target_bank(slug: str) -> Bank | None:
     return bank
 
 
+@collector_paused()
 def run_import(
     text: str,
     fmt: str,
@@ -344,6 +364,7 @@ def unknown_topic(key: str) -> str:
     )
 
 
+@collector_paused()
 def export(bank: Bank, fmt: str) -> str:
     """The bank's active questions in one of the formats."""
     questions = stored_questions(bank)

@@ -398,11 +398,12 @@ def _save_questions(bank: Bank, changed: list, services: dict[str, int]) -> None
         # Choices are re-keyed per revision; history lives in the revision snapshot.
         Choice.objects.filter(question__in=updated).delete()
         Question.services.through.objects.filter(question__in=updated).delete()
+    # Rows point at their question by id: assigning the instance costs a descriptor check per row.
     choices, links, revisions = [], [], []
     for question, data in targets:
         own = [
             Choice(
-                question=question,
+                question_id=question.pk,
                 key=key,
                 text=c.text,
                 text_html=_inline_html(c.text),
@@ -413,9 +414,9 @@ def _save_questions(bank: Bank, changed: list, services: dict[str, int]) -> None
             for key, c in enumerate(data.choices, start=1)
         ]
         choices += own
-        links += [Question.services.through(question=question, service_id=services[key]) for key in data.services]
+        links += [Question.services.through(question_id=question.pk, service_id=services[key]) for key in data.services]
         snapshot = _snapshot(question, own)
-        revisions.append(QuestionRevision(question=question, number=question.revision, snapshot=snapshot))
+        revisions.append(QuestionRevision(question_id=question.pk, number=question.revision, snapshot=snapshot))
     Choice.objects.bulk_create(choices, batch_size=1000)
     Question.services.through.objects.bulk_create(links, batch_size=1000)
     QuestionRevision.objects.bulk_create(revisions, batch_size=500)

@@ -25,6 +25,7 @@ TAG = re.compile(r"\[(id|tag):((?:\\.|[^\]\\])*)\]")
 WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
 TRUE_FALSE = re.compile(r"(TRUE|FALSE|T|F)(?=\s*(#|$))", re.DOTALL | re.IGNORECASE)
 ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+BRACE = re.compile(r"\\.|[{}]")  # a brace, or an escape pair (skipped whole: `\\{` is no brace)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
@@ -63,15 +64,8 @@ def _find(text: str, target: str, start: int = 0) -> int:
 
 def _split(text: str, separators: str) -> list[tuple[str, int]]:
     """Split at unescaped separator characters: [(separator, start of its body)], bodies follow."""
-    marks, index = [], 0
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text[index] in separators:
-            marks.append((text[index], index))
-        index += 1
-    return marks
+    pattern = re.compile(rf"\\.|([{re.escape(separators)}])", re.DOTALL)  # an escape pair is skipped whole
+    return [(match[1], match.start()) for match in pattern.finditer(text) if match[1]]
 
 
 class _Block:
@@ -103,22 +97,16 @@ def _blocks(text: str, parsed: Parsed) -> list[_Block]:
             current.comments.extend(pending)
         pending = []
         current.lines.append(raw)
-        index = 0
-        while index < len(raw):
-            char = raw[index]
-            if char == "\\":
-                index += 2
-                continue
-            if char == "{":
+        for match in BRACE.finditer(raw):
+            if match[0] == "{":
                 if depth:
                     parsed.issues.append(Issue(number, "answers", "'{' inside an answer block: write \\{ for a brace"))
                 depth, opened_at = depth + 1, number
-            elif char == "}":
+            elif match[0] == "}":
                 if depth == 0:
                     parsed.issues.append(Issue(number, "answers", "'}' without an opening '{' (write \\} for a brace)"))
                 else:
                     depth -= 1
-            index += 1
     if depth:
         parsed.issues.append(Issue(opened_at, "answers", f"the '{{' opened at line {opened_at} is never closed"))
     return blocks
