@@ -1,6 +1,6 @@
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
 
@@ -15,13 +15,31 @@ class StudyUserManager(UserManager):
         """Users come with their study settings (a LEFT JOIN) and their role (`in_instructors_group`): every
         signed-in request loads its user through this manager (ModelBackend.get_user), every page's menu asks
         for the role and every study, exam and progress page reads the settings, so one query serves all three.
-        `in_a_class` tells the progress page whether to look for class assignments (quizzes.classes)."""
+        `in_a_class` tells the progress page whether to look for class assignments (quizzes.classes).
+
+        The two EXISTS are written as SQL (RawSQL, over the tables' names from the models): built as Exists()
+        over querysets, Django compiled two subqueries on every request, 1.0 ms of CPU against 0.44 ms for the
+        same statement (in process, SQLite; a signed-in request of the journey costs 7-8 ms in all)."""
         from django.apps import apps
 
-        instructors = Group.objects.filter(user=OuterRef("pk"), name=INSTRUCTORS_GROUP)
-        memberships = apps.get_model("classes", "Membership").objects.filter(learner=OuterRef("pk"))
+        membership = apps.get_model("classes", "Membership")._meta
+        user_groups = self.model.groups.through._meta
         users = super().get_queryset().select_related("study_settings")
-        return users.annotate(in_instructors_group=Exists(instructors), in_a_class=Exists(memberships))
+        return users.annotate(
+            in_instructors_group=RawSQL(
+                f'EXISTS(SELECT 1 FROM "{user_groups.db_table}" ug INNER JOIN "{Group._meta.db_table}" g'
+                f' ON g."id" = ug."group_id" WHERE ug."user_id" = "{self.model._meta.db_table}"."id"'
+                ' AND g."name" = %s)',
+                (INSTRUCTORS_GROUP,),
+                output_field=models.BooleanField(),
+            ),
+            in_a_class=RawSQL(
+                f'EXISTS(SELECT 1 FROM "{membership.db_table}" m'
+                f' WHERE m."learner_id" = "{self.model._meta.db_table}"."id")',
+                (),
+                output_field=models.BooleanField(),
+            ),
+        )
 
 
 class User(AbstractUser):
