@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import models
 
+from studyapp.notes import search
 from studyapp.notes.calculator import lambda_cost
 from studyapp.notes.models import TASK_STATEMENTS, Note
 
@@ -57,6 +59,17 @@ def test_search_ranks_the_most_relevant_note_first_and_highlights_matches(client
 def test_search_matches_word_prefixes_as_the_learner_types(client, loaded_content):
     results = client.get("/notes/search", {"q": "farga"}).context["results"]
     assert "fargate" in [r.slug for r in results]
+
+
+def test_a_word_added_to_a_note_is_found_once_the_loader_reindexes_the_notes(client, loaded_content):
+    # The index (SQLite's FTS table, PostgreSQL's stored vectors) is rebuilt by the loader when notes change.
+    from django.db.models import F
+    from django.db.models.functions import Concat
+
+    Note.objects.filter(slug="lightsail").update(search_text=Concat(F("search_text"), models.Value(" quokkaword")))
+    assert client.get("/notes/search", {"q": "quokkaword"}).context["results"] == []
+    search.reindex()
+    assert [r.slug for r in client.get("/notes/search", {"q": "quokkaword"}).context["results"]] == ["lightsail"]
 
 
 def test_search_answers_htmx_with_the_results_fragment_only(client, loaded_content):

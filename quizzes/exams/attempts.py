@@ -117,6 +117,7 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     for choice in (
         Choice.objects.filter(question_id__in=[q.pk for q in drawn])
         .select_related("question")
+        .only(*SNAPSHOT_FIELDS)  # each question's row comes with each of its choices: its Markdown sources stay out
         .order_by("question_id", "key")
     ):
         questions.setdefault(choice.question_id, choice.question)
@@ -144,6 +145,14 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
             for index, question in enumerate(drawn)
         )
     return attempt
+
+
+# What start() and _snapshot() read of the drawn questions and their choices.
+SNAPSHOT_FIELDS = [
+    "question_id", "key", "text_html", "correct", "why_html",
+    "question__revision", "question__type", "question__correct_count", "question__stem_html",
+    "question__explanation_html", "question__note_slug", "question__note_anchor", "question__domain",
+]  # fmt: skip
 
 
 def _snapshot(question: Question, choices: list[Choice], services: list[tuple], rng: random.Random) -> dict:

@@ -1,3 +1,4 @@
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 # The CLF-C02 exam guide's task statements, by number; a note names one (its first digit is the domain).
@@ -47,6 +48,10 @@ class Note(models.Model):
     body_html = models.TextField()  # sanitized, facts substituted: what the page shows
     toc = models.JSONField(default=list)
     search_text = models.TextField()  # plain text of the body, for search
+    # PostgreSQL's weighted full-text vector of title, summary and search_text, stored by the loader
+    # (search.reindex()) so that a search does not parse every note again; unused (NULL) on SQLite, whose FTS5
+    # table plays that part.
+    search_vector = SearchVectorField(null=True, editable=False)
     source_hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)
 

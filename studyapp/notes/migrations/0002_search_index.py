@@ -5,7 +5,8 @@ def create(apps, schema_editor):
     from studyapp.notes.search import create_index, reindex
 
     create_index(schema_editor.connection)
-    reindex(schema_editor.connection)
+    if schema_editor.connection.vendor == "sqlite":  # PostgreSQL's stored vectors come with 0004
+        reindex(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
