@@ -97,13 +97,14 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     known = set(Service.objects.filter(key__in=options.services).values_list("key", flat=True))
     if set(options.services) - known:
         raise ExamError(f"Unknown service: {', '.join(sorted(set(options.services) - known))}.")
-    # The pool as plain rows, each with its first service (the one the draw rotates on): one query, no model
-    # instances; the services of the drawn questions only are read afterwards.
+    # The pool as plain rows, each with its first service (the one the draw rotates on) by id: one query, no model
+    # instances; the services of the drawn questions only are read afterwards. The id, not the key: joining the
+    # services in the subquery made PostgreSQL's plan 24 ms for 1,100 questions instead of 4.
     first_service = (
-        Question.services.through.objects.filter(question=OuterRef("pk")).order_by("pk").values("service__key")[:1]
+        Question.services.through.objects.filter(question=OuterRef("pk")).order_by("pk").values("service_id")[:1]
     )
     candidates = [
-        blueprint.Candidate(pk, domain, primary or "")
+        blueprint.Candidate(pk, domain, primary)
         for pk, domain, primary in blueprint.pool(learner, options.services, options.source, options.banks)
         .annotate(primary=Subquery(first_service))
         .values_list("pk", "domain", "primary")

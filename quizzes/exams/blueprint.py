@@ -96,12 +96,12 @@ class Candidate:
 
     pk: int
     domain: str
-    primary_service: str  # its first service: the draw rotates on it within a domain
+    primary_service: int | str | None  # its first service (any identifier): the draw rotates on it within a domain
 
 
 def draw(questions: list[Candidate], count: int, rng: random.Random) -> list[Candidate]:
     """Pick `count` questions by the blueprint (see the module docstring), in exam order."""
-    by_domain: dict[str, dict[str, list[Question]]] = defaultdict(lambda: defaultdict(list))
+    by_domain: dict[str, dict[int | str, list[Candidate]]] = defaultdict(lambda: defaultdict(list))
     for question in questions:
         service = question.primary_service
         by_domain[question.domain][service or ""].append(question)
