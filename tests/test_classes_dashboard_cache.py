@@ -8,15 +8,22 @@ new value shows, and only the learners whose work changed are computed again (`b
 
 import re
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from quizzes.classes.models import Membership
 from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import LearnerSettings, Question, ReviewLog, Service
+from studyapp.accounts.models import User
 from studyapp.notes.models import ContentRelease
 from tests.factories import (
+    PASSWORD,
     AssignmentFactory,
     ClassroomFactory,
     MembershipFactory,
@@ -26,7 +33,7 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
-from tests.studying import answer, open_study
+from tests.studying import answer, open_study, rate
 from tests.test_exams import clock, exam_bank  # noqa: F401 (fixtures)
 from tests.test_progress_freshness import SETTINGS, answer_a_scenario
 
@@ -76,6 +83,18 @@ def cell(response, username: str) -> str:
     return grid(response).split(f'<th scope="row">{username}', 1)[1].split("</tr>", 1)[0]
 
 
+def computed(response) -> int | None:
+    """How many learners' parts drawing the board computed; None when the board came whole from the cache."""
+    try:
+        return response.context["board"].computed
+    except KeyError:
+        return None
+
+
+def last_activity(response, username: str) -> str:
+    return cell(response, username).rsplit("<td>", 1)[1].removesuffix("</td>")
+
+
 def ratings(response) -> int:
     return int(re.search(r"(\d+) ratings in 30 days", response.content.decode()).group(1))
 
@@ -95,19 +114,35 @@ def test_a_study_rating_and_its_undo_show_at_once_and_recompute_only_that_learne
     MembershipFactory(classroom=classroom, learner=other)
     before = dashboard(teacher, classroom)
     assert "0 of 2 questions reviewed" in cell(before, learner.username) and ratings(before) == 0
-    assert dashboard(teacher, classroom).context["board"].computed == 0  # all from the cache
+    assert computed(dashboard(teacher, classroom)) is None  # the whole board from the cache
 
     answer_one_wrong(student)  # a wrong answer is rated Again at once
     after = dashboard(teacher, classroom)
     assert "1 of 2 questions reviewed" in cell(after, learner.username) and ratings(after) == 1
     assert "0 of 2 questions reviewed" in cell(after, "zed")
-    assert after.context["board"].computed == 1
+    assert computed(after) == 1
 
     last = ReviewLog.objects.get(learner=learner)
     assert student.post("/study/undo/", {"log": last.pk}).status_code == 303
     undone = dashboard(teacher, classroom)
     assert "0 of 2 questions reviewed" in cell(undone, learner.username) and ratings(undone) == 0
-    assert "never" in cell(undone, learner.username)
+    # The learner was active: their last activity stays the undone rating's.
+    assert last_activity(before, learner.username) == "never" != last_activity(after, learner.username)
+    assert last_activity(undone, learner.username) == last_activity(after, learner.username)
+
+
+def test_a_right_answer_shows_once_it_is_rated(teacher, student, learner, classroom, s3):
+    for n in range(3):
+        QuestionFactory(services=[s3], position=n)
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=2)
+    assert "0 of 2 questions reviewed" in cell(dashboard(teacher, classroom), learner.username)
+    shown = open_study(student)
+    feedback = answer(student, shown, shown.right())
+    assert feedback.status_code == 200
+    assert "0 of 2 questions reviewed" in cell(dashboard(teacher, classroom), learner.username)  # not rated yet
+    assert rate(student, feedback, 3).status_code == 303
+    rated = dashboard(teacher, classroom)
+    assert "1 of 2 questions reviewed" in cell(rated, learner.username) and ratings(rated) == 1
 
 
 def test_a_trainer_answer_shows_at_once(teacher, student, learner, classroom, loaded_content):
@@ -152,8 +187,8 @@ def test_an_exam_start_an_answer_saved_and_the_submission_show_at_once(
     keys = sorted(c["key"] for c in first.snapshot["choices"] if c["correct"])
     saved = student.post(f"/exam/{attempt.pk}/q/1/", {"seq": attempt.seq, "choice": keys, "flag_sent": "1"})
     assert saved.status_code in (200, 302, 303)
-    after_save = dashboard(teacher, classroom)  # nothing shown moves before the submission, but it is read again
-    assert after_save.context["board"].computed == 1 and "In progress" in cell(after_save, learner.username)
+    after_save = dashboard(teacher, classroom)  # nothing the board shows moves before the submission
+    assert computed(after_save) is None and "In progress" in cell(after_save, learner.username)
 
     attempt.refresh_from_db()
     assert student.post(f"/exam/{attempt.pk}/submit", {"seq": attempt.seq, "confirm": "yes"}).status_code == 302
@@ -168,7 +203,24 @@ def test_an_exam_whose_deadline_passes_shows_done_at_once(teacher, student, lear
     assert "In progress" in cell(dashboard(teacher, classroom), learner.username)
     clock.now = attempt.deadline + GRACE + timedelta(seconds=5)
     board = dashboard(teacher, classroom)
-    assert ">Done<" in cell(board, learner.username) and board.context["board"].computed == 1
+    assert ">Done<" in cell(board, learner.username) and computed(board) == 1
+
+    call_command("close_overdue_attempts", stdout=StringIO())  # the sweeper scores it: the score shows
+    attempt.refresh_from_db()
+    board = dashboard(teacher, classroom)
+    assert f">Done</span> {attempt.percent:.0f} %" in cell(board, learner.username) and computed(board) == 1
+
+
+def test_an_abandoned_exam_shows_at_once(teacher, student, learner, classroom, midterm, clock):  # noqa: F811
+    attempt = start_exam(student, midterm)
+    assert "In progress" in cell(dashboard(teacher, classroom), learner.username)
+    assert student.post(f"/exam/{attempt.pk}/abandon").status_code in (302, 303)
+    assert ExamAttempt.objects.get().state == ExamAttempt.State.ABANDONED
+    board = dashboard(teacher, classroom)
+    assert computed(board) == 1 and "1 of 1 attempt used" in cell(board, learner.username)
+    clock.now = attempt.deadline + GRACE + timedelta(seconds=5)  # a running attempt would be done now; not this one
+    board = dashboard(teacher, classroom)
+    assert "In progress" in cell(board, learner.username) and ">Done<" not in cell(board, learner.username)
 
 
 def test_recall_that_falls_with_another_day_since_the_last_review_shows_at_once(
@@ -186,10 +238,10 @@ def test_recall_that_falls_with_another_day_since_the_last_review_shows_at_once(
                           last_review=reviewed)  # fmt: skip
     assert ">Done<" in cell(dashboard(teacher, classroom), learner.username)  # 0 whole days: recall 100 %
     clock.now = reviewed + timedelta(days=1) - timedelta(seconds=1)
-    assert dashboard(teacher, classroom).context["board"].computed == 0
+    assert computed(dashboard(teacher, classroom)) is None
     clock.now = reviewed + timedelta(days=1)  # a whole day: recall falls below 90 % (stability half a day)
     board = dashboard(teacher, classroom)
-    assert "0 of 1 questions at 90% recall" in cell(board, learner.username) and board.context["board"].computed == 1
+    assert "0 of 1 questions at 90% recall" in cell(board, learner.username) and computed(board) == 1
 
 
 def test_a_new_desired_retention_shows_at_once(teacher, student, learner, classroom, s3):
@@ -222,11 +274,75 @@ def test_a_learner_who_joins_or_leaves_shows_at_once(teacher, student, learner, 
     joining.force_login(newcomer)
     assert joining.post("/classes/join/", {"code": classroom.join_code}).status_code == 302
     joined = dashboard(teacher, classroom)
-    assert "newcomer" in grid(joined) and ratings(joined) == 2 and joined.context["board"].computed == 1
+    assert "newcomer" in grid(joined) and ratings(joined) == 2 and computed(joined) == 1
     assert student.post(f"/classes/{classroom.pk}/leave").status_code == 302
     left = dashboard(teacher, classroom)
-    assert learner.username not in grid(left) and ratings(left) == 1 and left.context["board"].computed == 0
+    assert learner.username not in grid(left) and ratings(left) == 1 and computed(left) == 0
     assert not Membership.objects.filter(learner=learner).exists()
+
+
+def test_a_learner_who_leaves_studies_elsewhere_and_joins_again_shows_that_work(
+    teacher, student, learner, classroom, s3
+):
+    for n in range(3):
+        QuestionFactory(services=[s3], position=n)
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=2)
+    assert last_activity(dashboard(teacher, classroom), learner.username) == "never"
+    assert student.post(f"/classes/{classroom.pk}/leave").status_code == 302
+    assert "No learner has joined yet." in dashboard(teacher, classroom).content.decode()
+    answer_one_wrong(student)  # in no class: their work marks are not kept meanwhile
+    assert student.post("/classes/join/", {"code": classroom.join_code}).status_code == 302
+    back = dashboard(teacher, classroom)
+    assert "1 of 2 questions reviewed" in cell(back, learner.username) and ratings(back) == 1
+    assert last_activity(back, learner.username) != "never"
+
+
+def test_a_guests_work_merged_into_a_learners_account_shows_at_once(teacher, learner, classroom, s3):
+    for n in range(3):
+        QuestionFactory(services=[s3], position=n)
+    AssignmentFactory(classroom=classroom, title="Review S3", topics=["s3"], target=2)
+    assert "0 of 2 questions reviewed" in cell(dashboard(teacher, classroom), learner.username)
+    guest = Client()
+    answer_one_wrong(guest)  # studies as a guest, then logs into their account and keeps that work
+    guest.post("/accounts/login/", {"username": learner.username, "password": PASSWORD})
+    assert guest.post("/accounts/merge/", {"choice": "merge"}).status_code == 302
+    merged = dashboard(teacher, classroom)
+    assert "1 of 2 questions reviewed" in cell(merged, learner.username) and ratings(merged) == 1
+    assert last_activity(merged, learner.username) != "never"
+
+
+def test_going_back_to_the_default_memory_model_redraws_the_learners_part(teacher, student, learner, classroom, s3):
+    QuestionFactory(services=[s3])
+    answer_one_wrong(student)
+    LearnerSettings.objects.filter(learner=learner).update(fsrs_parameters=list(DEFAULT_PARAMETERS))
+    dashboard(teacher, classroom)
+    assert computed(dashboard(teacher, classroom)) is None
+    assert student.post("/settings/memory-model/defaults/").status_code in (302, 303)
+    assert LearnerSettings.objects.get(learner=learner).fsrs_parameters is None
+    assert computed(dashboard(teacher, classroom)) == 1  # their recall is replayed under other parameters
+
+
+def test_writes_move_no_work_marks_for_a_learner_in_no_class_and_one_for_a_learner_in_a_class(
+    learner, other_learner, classroom, s3
+):
+    QuestionFactory(services=[s3])
+    outside = Client()
+    outside.force_login(other_learner)
+    with CaptureQueriesContext(connection) as queries:
+        answer_one_wrong(outside)
+    assert not [q for q in queries if q["sql"].startswith("UPDATE") and "accounts_user" in q["sql"]]
+    assert User.objects.get(pk=other_learner.pk).work_version == 0
+
+    inside = Client()
+    inside.force_login(learner)
+    shown = open_study(inside)
+    wrong = shown.wrong()
+    with CaptureQueriesContext(connection) as queries:
+        assert answer(inside, shown, wrong).status_code == 200
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 8  # the study answer with its work mark (issue 15: <= 8 SQL per request)
+    assert sum(sql.startswith('UPDATE "accounts_user"') for sql in statements) == 1
+    assert User.objects.get(pk=learner.pk).work_version == 1
 
 
 def test_a_content_load_that_renames_a_topic_or_retires_a_question_shows_at_once(teacher, learner, classroom, s3):
@@ -277,13 +393,13 @@ def test_the_dashboard_takes_at_most_ten_queries_cold_warm_and_after_a_learners_
     dashboard(teacher, classroom)
     cache.clear()
     with django_assert_max_num_queries(MAX_DASHBOARD_QUERIES):
-        assert dashboard(teacher, classroom).context["board"].computed == 11  # cold
+        assert computed(dashboard(teacher, classroom)) == 11  # cold
     with django_assert_max_num_queries(MAX_DASHBOARD_QUERIES):
-        assert dashboard(teacher, classroom).context["board"].computed == 0  # warm
+        assert computed(dashboard(teacher, classroom)) is None  # warm: the whole board from the cache
     answer_one_wrong(student)
     with django_assert_max_num_queries(MAX_DASHBOARD_QUERIES):
         after = dashboard(teacher, classroom)
-    assert after.context["board"].computed == 1 and ratings(after) == 11
+    assert computed(after) == 1 and ratings(after) == 11
 
 
 def test_ratings_counted_one_row_at_a_time_match_the_sql_aggregates(learner, other_learner, classroom, s3):

@@ -3,14 +3,20 @@
 Only what the class's learners did, and a fixed number of queries whatever the class's size (pinned in
 tests/test_classes_dashboard.py).
 
-Everything the board derives from one learner (their cells, their readiness, and their shares of the class's
-weakest topics, most-missed questions and activity chart) is cached per (class, learner) with Django's cache,
-under a key made of values that move with every write that changes it: the learner's counts and latest times
-of reviews, trainer answers and exam attempts (and the attempts' write sequence, states and passed deadlines),
-their study settings, and the class's assignments, the content (release and questions) and which due times
-have passed. The one query of people reads them all; only the learners whose key missed are computed, by
-queries restricted to them, so a refresh after k learners worked recomputes those k. What moves with time
-alone, their memories' recall, moves at known instants: a part is used only until the first of them.
+Two levels of Django's cache. The drawn board (quizzes/classes/views.py, board_html) is kept under a key read
+with the class in its one query (marked(), glance()): how many members and the latest membership, the sum of
+their learners' work versions, the content's fingerprint, and the assignments (every field, passed due and
+opening times). `User.work_version` moves, in the transaction that writes, with every write that changes what
+the board shows of a learner (User.record_work: a rating and its undo, a trainer answer, an exam started or
+finished, a guest's work merged in, new study settings), so a repeat visit reads no learner's row.
+
+When that key moved, the board is drawn again from each learner's part (their cells, their readiness, and
+their shares of the class's weakest topics, most-missed questions and activity chart), cached per (class,
+learner) with the digest of what it was computed from: their work version and last activity time, name and
+study settings (the one query of people reads them), and the class's assignments and content. Only the learners
+whose digest moved are computed, by queries restricted to them, so a refresh after k learners worked recomputes
+those k. What moves with time alone (their memories' recall, a running exam's time running out, the chart's
+days) moves at known instants: a part, and the board, are used only until the first of them.
 """
 
 import hashlib
@@ -21,15 +27,15 @@ from html import escape
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value, When, Window
+from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from quizzes.classes import grid, standing
 from quizzes.classes.models import Assignment, Classroom, Membership
 from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import Domain, LearnerSettings, Question, ReviewLog
-from quizzes.trainer.models import RoundItem
 from studyapp.accounts.models import User
 from studyapp.notes.models import ContentRelease
 from studyapp.progress import charts, readiness, stats
@@ -39,13 +45,14 @@ WEAK_TOPICS = 5
 MOST_MISSED = 10
 MIN_ANSWERS = 5  # a topic needs this many answers from the class to rank among the weakest
 
-CACHE_VERSION = 2  # moves when what is cached changes shape (or its markup: 2, the cell heads)
-# Time moves a learner's part without any write in two ways: a memory's recall (FSRS retrievability, from the
-# whole days since its last review: standing._recall) steps when another day has passed since that review, and
-# the activity chart's days move at UTC midnight. A part records the first of those instants after it was
-# computed (`until`) and is computed again from then on: exact, where a time bucket in the key would show a
-# step up to a bucket late and recompute the whole class every bucket. With 100 memories reviewed at random
-# times of day a learner's part lasts about a quarter of an hour; the class's parts lapse a few at a time.
+CACHE_VERSION = 3  # moves when what is cached changes shape (or its markup: 2, the cell heads; 3, (digest, part))
+# Time moves a learner's part without any write in three ways: a memory's recall (FSRS retrievability, from the
+# whole days since its last review: standing._recall) steps when another day has passed since that review, a
+# running exam's time runs out (it shows done), and the activity chart's days move at UTC midnight. A part
+# records the first of those instants after it was computed (`until`) and is computed again from then on: exact,
+# where a time bucket in the key would show a step up to a bucket late and recompute the whole class every
+# bucket. With 100 memories reviewed at random times of day a learner's part lasts about a quarter of an hour;
+# the class's parts lapse a few at a time.
 DAY_SECONDS = 86_400
 
 
@@ -55,13 +62,14 @@ class Board:
     learners: int
     grid: SafeString  # the rows of the learners x assignments table
     readiness: SafeString  # the rows of the readiness table
-    co_teachers: list["Person"]
+    co_teachers: list[dict]  # pk and username
     domains: list[str]
     weak_topics: list[dict]
     most_missed: list[dict]
     activity: charts.ColumnChart
     activity_table: list[tuple]
     activity_total: int
+    until: int  # seconds since the epoch: the board is outdated from then on (the first of its parts' `until`)
     computed: int = 0  # learners whose part was not in the cache
 
 
@@ -89,62 +97,52 @@ class Summary(NamedTuple):
     until: int  # the first of the parts' `until`
 
 
-def _count(rows) -> Subquery:
-    """COUNT(*) over `rows` without a GROUP BY: the whole queryset as one number (a subquery)."""
-    return Subquery(
-        rows.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
-    )
+def _aggregate(rows, function: str, field: str = "pk") -> Subquery:
+    """One aggregate (COUNT, MAX, SUM) over the whole of `rows`, as a subquery without a GROUP BY."""
+    value = Func(F(field), function=function, output_field=IntegerField())
+    return Subquery(rows.order_by().annotate(value=value).values("value"))
 
 
-def people(classroom: Classroom, now: datetime):
+def _content() -> dict[str, Subquery]:
+    """The content's fingerprint: a load_content run adds a release; an author's edit bumps a question's
+    revision; retiring or adding questions moves their count."""
+    active = Question.objects.active()
+    return {
+        "content_release": Subquery(ContentRelease.objects.order_by("-pk").values("pk")[:1]),
+        "n_questions": _aggregate(active, "COUNT"),
+        "revisions": _aggregate(active, "SUM", "revision"),
+    }
+
+
+def people(classroom: Classroom):
     """The class's learners and co-teachers (`member`, `co_teacher`) by username, as values (Person), with their
-    study settings, each learner's latest review, trainer answer and exam start, what their cache key is made of
-    (fingerprint(), class_fingerprint()): one query."""
-    mine = {"learner": OuterRef("pk")}
-    reviews = ReviewLog.objects.filter(**mine)
-    answers = RoundItem.objects.filter(**mine, answered_at__isnull=False)
-    attempts = ExamAttempt.objects.filter(**mine)
-    in_progress = attempts.filter(state=ExamAttempt.State.IN_PROGRESS)
+    study settings, their work marks (User.work_version and worked_at: moved in the same transaction by every
+    write that changes what the board shows of them) and the content's fingerprint, what their parts' cache keys
+    are made of (fingerprint(), class_fingerprint()): one query, nothing counted per learner."""
     member = Membership.objects.filter(classroom=classroom, learner=OuterRef("pk"))
     co_teacher = Classroom.co_teachers.through.objects.filter(classroom=classroom, user=OuterRef("pk"))
-    active = Question.objects.active()
     return (
         # The plain manager: the default one's role and membership annotations serve the request's own user.
         User._base_manager.filter(  # the class's people first (IN over its two small tables, not a scan of every user)
             Q(pk__in=Membership.objects.filter(classroom=classroom).values("learner"))
             | Q(pk__in=Classroom.co_teachers.through.objects.filter(classroom=classroom).values("user"))
         )
-        .annotate(member=Exists(member), co_teacher=Exists(co_teacher))
-        .annotate(
-            last_review=Subquery(reviews.order_by("-reviewed_at").values("reviewed_at")[:1]),
-            last_answer=Subquery(answers.order_by("-answered_at").values("answered_at")[:1]),
-            last_exam=Subquery(attempts.order_by("-started_at").values("started_at")[:1]),
-            # The key's parts. Undo deletes the latest rating and a guest merge adds older ones: the count moves.
-            n_reviews=standing.per_learner(reviews, Count("pk")),
-            n_answers=standing.per_learner(answers, Count("pk")),
-            n_exams=standing.per_learner(attempts, Count("pk")),
-            exam_writes=standing.per_learner(attempts, Sum("seq")),  # every saved answer bumps seq
-            n_finished=standing.per_learner(attempts.filter(state=ExamAttempt.State.FINISHED), Count("pk")),
-            n_open=standing.per_learner(in_progress, Count("pk")),
-            n_expired=standing.per_learner(in_progress.filter(deadline__lt=now - GRACE), Count("pk")),
-            # The content: a load_content run adds a release; an author's edit bumps a question's revision.
-            content_release=Subquery(ContentRelease.objects.order_by("-pk").values("pk")[:1]),
-            n_questions=_count(active),
-            revisions=Subquery(
-                active.order_by()
-                .annotate(n=Func(F("revision"), function="SUM", output_field=IntegerField()))
-                .values("n")
-            ),
-        )
+        .annotate(member=Exists(member), co_teacher=Exists(co_teacher), **_content())
         .order_by("username")
-        .values("pk", "username", "first_name", "last_name", *PERSON, *(f"study_settings__{f}" for f in SETTINGS))
+        .values(
+            "pk",
+            "username",
+            "first_name",
+            "last_name",
+            "work_version",
+            "worked_at",
+            *PERSON,
+            *(f"study_settings__{f}" for f in SETTINGS),
+        )  # fmt: skip
     )
 
 
-PERSON = [
-    "member", "co_teacher", "last_review", "last_answer", "last_exam", "n_reviews", "n_answers", "n_exams",
-    "exam_writes", "n_finished", "n_open", "n_expired", "content_release", "n_questions", "revisions",
-]  # fmt: skip
+PERSON = ["member", "co_teacher", "content_release", "n_questions", "revisions"]
 SETTINGS = [f.attname for f in LearnerSettings._meta.concrete_fields if f.attname != "learner_id"]
 
 
@@ -166,41 +164,85 @@ class Person:
 
 
 def fingerprint(learner: Person) -> tuple:
-    """What moves with every write to the learner's work, settings or name (read by people())."""
+    """What moves with every write to the learner's work (their work marks), settings or name (read by
+    people())."""
     return (
-        learner.username, learner.first_name, learner.last_name,
-        learner.n_reviews, learner.last_review, learner.n_answers, learner.last_answer,
-        learner.n_exams, learner.last_exam, learner.exam_writes, learner.n_finished, learner.n_open,
-        learner.n_expired, learner.study_settings__desired_retention, learner.study_settings__fsrs_parameters,
+        learner.username, learner.first_name, learner.last_name, learner.work_version, learner.worked_at,
+        *(getattr(learner, f"study_settings__{f}") for f in SETTINGS),
     )  # fmt: skip
 
 
 def class_fingerprint(assignments: list[Assignment], learner: Person, now: datetime) -> tuple:
-    """What moves with the class's assignments (every field), the content, and the passing of due and opening
-    times."""
+    """What moves with the class's assignments, the content, the passing of due and opening times, and the
+    viewer's time zone (the last activity is shown in it)."""
+    return (
+        assignments_fingerprint(assignments, now), learner.content_release, learner.n_questions, learner.revisions,
+    )  # fmt: skip
+
+
+def assignments_fingerprint(assignments: list[Assignment], now: datetime) -> tuple:
+    """The class's assignments (every field), which of their due and opening times have passed, and the viewer's
+    time zone."""
     fields = [f.attname for f in Assignment._meta.concrete_fields]
     return (
         [[getattr(a, name) for name in fields] for a in assignments],
         [a.pk for a in assignments if a.due_at < now],
         [a.pk for a in assignments if a.opens_at and a.opens_at <= now],
-        learner.content_release, learner.n_questions, learner.revisions,
-    )  # fmt: skip
+        timezone.get_current_timezone_name(),
+    )
 
 
 def _digest(value) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()[:32]
 
 
-def _key(classroom: Classroom, learner: Person, shared: str) -> str:
-    return f"classes:learner:{CACHE_VERSION}:{classroom.pk}:{learner.pk}:" + _digest((shared, fingerprint(learner)))
+def _key(classroom: Classroom, learner: Person) -> str:
+    """Where a learner's part is cached: one entry per class and learner, holding the part with the digest of
+    what it was computed from (a part computed again replaces the outdated one instead of piling up beside it)."""
+    return f"classes:learner:{CACHE_VERSION}:{classroom.pk}:{learner.pk}"
 
 
-def build(classroom: Classroom, now: datetime) -> Board:
-    """Everything the dashboard shows: the assignments and the people (with the cache keys' parts) in two
-    queries; the board's sums from the cache while no learner's key moved, else each learner's part from the
-    cache and the parts that missed in five more queries (compute_parts())."""
-    assignments = list(classroom.assignments.select_related("bank").order_by("due_at", "pk"))
-    everyone = [Person(row) for row in people(classroom, now)]
+def assignments_of(classroom: Classroom) -> list[Assignment]:
+    return list(classroom.assignments.select_related("bank").order_by("due_at", "pk"))
+
+
+class Glance(NamedTuple):
+    """The board's cache key and the number of learners, from glance()."""
+
+    key: str
+    learners: int
+
+
+def marked(classrooms):
+    """The classes with what their board's key is made of (glance()), in the query that reads them: their
+    memberships, how many and the latest (ids are never used again, so the two name the set of members), the
+    sum of their learners' work versions (User.work_version: each only grows, so any learner's write moves the
+    sum), and the content's fingerprint."""
+    members = Membership.objects.filter(classroom=OuterRef("pk"))
+    return classrooms.annotate(
+        board_members=_aggregate(members, "COUNT"),
+        board_latest=_aggregate(members, "MAX"),
+        board_work=_aggregate(members, "SUM", "learner__work_version"),
+        **_content(),
+    )
+
+
+def glance(classroom: Classroom, assignments: list[Assignment], now: datetime) -> Glance:
+    """The board's cache key without reading its learners, from the class as marked() read it, its assignments
+    (every field, their passed due and opening times) and the time zone. A name edited in Django's admin moves
+    none of these: it shows when the board is next drawn (after a write in the class, or at its `until`)."""
+    marks = (
+        classroom.board_members, classroom.board_latest, classroom.board_work,
+        classroom.content_release, classroom.n_questions, classroom.revisions,
+        assignments_fingerprint(assignments, now),
+    )  # fmt: skip
+    return Glance(f"classes:board:{CACHE_VERSION}:{classroom.pk}:" + _digest(marks), classroom.board_members)
+
+
+def build(classroom: Classroom, assignments: list[Assignment], now: datetime) -> Board:
+    """Everything the board shows, and the class's co-teachers: the people (with their cache keys' parts) in one
+    query, each learner's part from the cache and the parts that missed in five more queries (compute_parts())."""
+    everyone = [Person(row) for row in people(classroom)]
     learners = [u for u in everyone if u.member]
     summary, computed = _summary(classroom, learners, assignments, now)
     chart, table, total = _activity(summary.days, now)
@@ -209,44 +251,46 @@ def build(classroom: Classroom, now: datetime) -> Board:
         learners=len(learners),
         grid=mark_safe(summary.grid),  # noqa: S308 (every text in it escaped by quizzes/classes/grid.py)
         readiness=mark_safe(summary.readiness),  # noqa: S308 (likewise)
-        co_teachers=[u for u in everyone if u.co_teacher],
+        co_teachers=[{"pk": u.pk, "username": u.username} for u in everyone if u.co_teacher],
         domains=[d.label for d in Domain],
         weak_topics=summary.weak_topics,
         most_missed=summary.most_missed,
         activity=chart,
         activity_table=table,
         activity_total=total,
+        until=summary.until,
         computed=computed,
     )
 
 
 def _summary(classroom: Classroom, learners: list[Person], assignments: list[Assignment], now: datetime):
-    """The board's sums (and how many learners' parts were computed): from the cache under the keys of every
-    learner's part and their names, else from the parts (those that missed computed and cached)."""
+    """The board's sums and how many learners' parts were computed: each learner's part from the cache under
+    its key, those that missed computed (and cached)."""
     if not learners:
-        return Summary("", "", [], [], [0] * ACTIVITY_DAYS, 0), 0
+        midnight = (int(now.timestamp()) // DAY_SECONDS + 1) * DAY_SECONDS  # the activity chart's days move
+        return Summary("", "", [], [], [0] * ACTIVITY_DAYS, midnight), 0
     seconds = now.timestamp()
     shared = _digest(class_fingerprint(assignments, learners[0], now))
-    keys = {u.pk: _key(classroom, u, shared) for u in learners}
-    board_key = f"classes:board:{CACHE_VERSION}:{classroom.pk}:" + _digest(list(keys.values()))
-    summary = cache.get(board_key)
-    if summary is not None and seconds < summary.until:
-        return summary, 0
+    keys = {u.pk: _key(classroom, u) for u in learners}
+    digests = {u.pk: _digest((shared, fingerprint(u))) for u in learners}
     found = cache.get_many(list(keys.values()))
-    parts = {pk: found[key] for pk, key in keys.items() if key in found and seconds < found[key].until}
+    parts = {}
+    for pk, key in keys.items():
+        digest, part = found.get(key, (None, None))
+        if digest == digests[pk] and seconds < part.until:
+            parts[pk] = part
     missed = [u for u in learners if u.pk not in parts]
     if missed:
         computed = compute_parts(missed, assignments, now)
-        cache.set_many({keys[pk]: part for pk, part in computed.items()}, timeout=_timeout(computed.values(), now))
+        fresh = {keys[pk]: (digests[pk], part) for pk, part in computed.items()}
+        cache.set_many(fresh, timeout=_timeout(computed.values(), now))
         parts.update(computed)
     ordered = [parts[u.pk] for u in learners]
     rows = "\n".join(part.row for part in ordered)
     ready = "\n".join(part.readiness for part in ordered)
     days = [sum(column) for column in zip(*(part.days for part in ordered), strict=True)]
     until = min(part.until for part in ordered)
-    summary = Summary(rows, ready, _weak_topics(ordered), _most_missed(ordered), days, until)
-    cache.set(board_key, summary, timeout=_timeout(ordered, now))
-    return summary, len(missed)
+    return Summary(rows, ready, _weak_topics(ordered), _most_missed(ordered), days, until), len(missed)
 
 
 def _catalogue(person: Person) -> standing.Catalogue:
@@ -296,7 +340,7 @@ def compute_parts(learners: list[Person], assignments: list[Assignment], now: da
     counts, days = _ratings(ids, reviews, now, catalogue.scope_ids(reviews))
     if by_kind[Assignment.Kind.DRILL]:
         counts.update(standing.drill_counts(ids, by_kind[Assignment.Kind.DRILL]))
-    tallies, recent = _attempts(ids, by_kind[Assignment.Kind.EXAM], now)
+    tallies, recent, expiring = _attempts(ids, by_kind[Assignment.Kind.EXAM], now)
     progress = standing.compute(
         ids, assignments, now, memories=memories, catalogue=catalogue, recall=recall, settings=saved, counts=counts,
         exams=tallies,
@@ -326,18 +370,19 @@ def compute_parts(learners: list[Person], assignments: list[Assignment], now: da
         if failures and question_id in catalogue.stems:
             stems[learner_id][question_id] = catalogue.stems[question_id]
     until = _until(memories, now)
+    for pk, instant in expiring.items():  # a running attempt's time runs out: it shows as done from then on
+        until[pk] = min(until.get(pk, instant), instant)
     midnight = (int(now.timestamp()) // DAY_SECONDS + 1) * DAY_SECONDS
     parts = {}
     for learner in learners:
         pk = learner.pk
-        latest = [t for t in (learner.last_review, learner.last_answer, learner.last_exam) if t is not None]
         header = grid.learner_header(learner.username, learner.get_full_name())
         cells = grid.standing_cells([progress.of(pk, a.pk) for a in assignments])
         ready = grid.readiness_cells(readiness_of[pk])
         keys = tuple(sums[pk])
         topic_rows = [sums[pk][key] for key in keys]
         parts[pk] = LearnerPart(
-            row=f"<tr>{header}{cells}<td>{grid.when(max(latest) if latest else None)}</td></tr>",
+            row=f"<tr>{header}{cells}<td>{grid.when(learner.worked_at)}</td></tr>",
             readiness=f'<tr><th scope="row">{escape(learner.username)}</th>{ready}</tr>',
             topics=(
                 keys,
@@ -360,10 +405,11 @@ class _Coverage:
     recall_sum: float = 0.0
 
 
-def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict]:
+def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict, dict]:
     """The learners' attempts at the exam assignments, counted per (learner, assignment) (standing.ExamTally),
-    and each learner's RECENT_EXAMS latest finished attempts with their answers tallied per domain (for
-    readiness): one query over the union of both."""
+    each learner's RECENT_EXAMS latest finished attempts with their answers tallied per domain (for
+    readiness), and per learner the first instant (seconds since the epoch) at which the time of one of their
+    running attempts is up (standing.ExamTally.running): one query over the union of both."""
     latest = Window(RowNumber(), partition_by=[F("learner_id")], order_by=[F("started_at").desc(), F("pk").desc()])
     recent_ids = (
         ExamAttempt.objects.filter(learner_id__in=ids, state=ExamAttempt.State.FINISHED)
@@ -377,10 +423,14 @@ def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict]:
     attempts = stats._tallied(ExamAttempt.objects.filter(wanted).annotate(assignment=F("assignment_link__assignment")))
     tallies = defaultdict(standing.ExamTally)
     finished = defaultdict(list)
+    expiring: dict[int, int] = {}
     for attempt in attempts:
         if attempt.assignment is not None:
             key = (attempt.learner_id, attempt.assignment)
             tallies[key].add(attempt.state, attempt.scored_correct, attempt.scored_total, attempt.deadline, now)
+            if attempt.state == ExamAttempt.State.IN_PROGRESS and attempt.deadline and attempt.deadline + GRACE >= now:
+                up = int((attempt.deadline + GRACE).timestamp()) + 1  # running while deadline + GRACE >= now
+                expiring[attempt.learner_id] = min(expiring.get(attempt.learner_id, up), up)
         if attempt.state == ExamAttempt.State.FINISHED:
             finished[attempt.learner_id].append(attempt)
     # Every recent attempt was read, and any other finished one (of an assignment) comes after them.
@@ -388,7 +438,7 @@ def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict]:
         pk: sorted(mine, key=lambda a: (a.started_at, a.pk), reverse=True)[: stats.RECENT_EXAMS]
         for pk, mine in finished.items()
     }
-    return tallies, recent
+    return tallies, recent, expiring
 
 
 def _readiness(ids, recall, catalogue: standing.Catalogue, recent: dict) -> dict[int, readiness.Readiness]:

@@ -6,7 +6,9 @@ trainer answers, exam attempts started from it)."""
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from quizzes.models import Bank
@@ -85,11 +87,45 @@ class Classroom(models.Model):
 
     def join(self, learner) -> bool:
         """Add the learner; False if they were a member already (nothing written)."""
-        _, created = Membership.objects.get_or_create(classroom=self, learner=learner)
+        with transaction.atomic():
+            _, created = Membership.objects.get_or_create(classroom=self, learner=learner)
+            if created:
+                catch_up_work(learner.pk)
         return created
 
     def leave(self, learner) -> None:
         Membership.objects.filter(classroom=self, learner=learner).delete()
+
+
+def latest_work(learner_id: int):
+    """When the learner last rated a question, answered the trainer, or started or finished an exam (None if
+    never)."""
+    from quizzes.exams.models import ExamAttempt
+    from quizzes.models import ReviewLog
+    from quizzes.trainer.models import RoundItem
+
+    times = [
+        ReviewLog.objects.filter(learner_id=learner_id).aggregate(t=Max("reviewed_at"))["t"],
+        RoundItem.objects.filter(learner_id=learner_id).aggregate(t=Max("answered_at"))["t"],
+        *ExamAttempt.objects.filter(learner_id=learner_id).aggregate(Max("started_at"), Max("finished_at")).values(),
+    ]
+    return max((t for t in times if t is not None), default=None)
+
+
+def catch_up_work(learner_id: int) -> None:
+    """A learner joined a class: their work marks (User.work_version, worked_at) are kept only while they are in
+    a class, so set `worked_at` from their work, and move the version (a part of theirs cached before they left
+    a class must not be read again)."""
+    get_user_model()._base_manager.filter(pk=learner_id).update(
+        work_version=F("work_version") + 1, worked_at=latest_work(learner_id)
+    )
+
+
+def merge_guest(guest, account) -> None:
+    """A guest's work moved into the account (studyapp.accounts.guests.GUEST_MERGERS): their class dashboards
+    show it (a guest joins no class: it signs up first)."""
+    if Membership.objects.filter(learner=account).exists():
+        catch_up_work(account.pk)
 
 
 class Membership(models.Model):

@@ -1,5 +1,7 @@
 """Classes: create, join, leave, manage; assignments; the class page (learners) and dashboard (teachers)."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -8,8 +10,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,15 +31,17 @@ JOIN_FAILURE_WINDOW = 15 * 60
 JOIN_FAILURES_PER_ADDRESS = 50
 
 
-def _get_class_for_user(request: HttpRequest, class_id: int) -> tuple[Classroom, bool]:
-    """The class and whether the user teaches it (owner or co-teacher); 404 unless they teach it or joined it."""
+def _get_class_for_user(request: HttpRequest, class_id: int, classrooms=None) -> tuple[Classroom, bool]:
+    """The class (read from `classrooms`, all classes by default) and whether the user teaches it (owner or
+    co-teacher); 404 unless they teach it or joined it."""
     user = request.user
     if not user.is_authenticated:
         raise Http404("No such class.")
     co_teaching = Classroom.co_teachers.through.objects.filter(classroom=OuterRef("pk"), user=user)
     member = Membership.objects.filter(classroom=OuterRef("pk"), learner=user)
     classroom = (
-        Classroom.objects.select_related("owner")
+        (Classroom.objects.all() if classrooms is None else classrooms)
+        .select_related("owner")
         .annotate(co_teaching=Exists(co_teaching), member=Exists(member))
         .filter(pk=class_id)
         .first()
@@ -162,10 +168,20 @@ def join_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 @never_cache
 def detail(request: HttpRequest, class_id: int) -> HttpResponse:
-    classroom, teaching = _get_class_for_user(request, class_id)
+    classroom, teaching = _get_class_for_user(request, class_id, dashboard.marked(Classroom.objects.all()))
     now = timezone.now()
     if teaching:
-        context = {"classroom": classroom, "board": dashboard.build(classroom, now), "now": now}
+        assignments = dashboard.assignments_of(classroom)
+        glance = dashboard.glance(classroom, assignments, now)
+        context = {
+            "classroom": classroom,
+            "learners": glance.learners,
+        }
+        context["board_html"], board = board_html(request, classroom, assignments, glance, now)
+        # The co-teachers come with the learners when the board is drawn.
+        context["co_teachers"] = (
+            board.co_teachers if board else classroom.co_teachers.order_by("username").values("pk", "username")
+        )
         context["is_owner"] = classroom.is_owner(request.user)
         context["join_url"] = (
             request.build_absolute_uri(reverse("classes:join_link", args=[classroom.join_token]))
@@ -175,6 +191,23 @@ def detail(request: HttpRequest, class_id: int) -> HttpResponse:
         return render(request, "classes/dashboard.html", context)
     rows = learner_view.assignments_of(request.user, now, classroom=classroom)
     return render(request, "classes/class.html", {"classroom": classroom, "rows": rows, "now": now})
+
+
+def board_html(
+    request: HttpRequest, classroom: Classroom, assignments: list, glance: dashboard.Glance, now: datetime
+) -> tuple[SafeString, dashboard.Board | None]:
+    """The board's sections (classes/dashboard.html#board), and the board when it was drawn: from the cache while
+    the board's key (glance()) is the one they were drawn under and the board is not outdated (Board.until), else
+    drawn (dashboard.build()) and cached. A repeat visit reads no learner's row: 4,000 cells cost more to read
+    and draw than the key."""
+    key = f"classes:board-html:{dashboard.CACHE_VERSION}:{classroom.pk}"  # one per class: a new board replaces it
+    cached = cache.get(key)
+    if cached is not None and cached[0] == glance.key and now.timestamp() < cached[2]:
+        return cached[1], None
+    board = dashboard.build(classroom, assignments, now)
+    html = render_to_string("classes/dashboard.html#board", {"classroom": classroom, "board": board}, request)
+    cache.set(key, (glance.key, html, board.until), timeout=max(1, board.until - int(now.timestamp())))
+    return html, board
 
 
 @require_POST

@@ -133,6 +133,7 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
             started_at=now,
             deadline=now + timedelta(minutes=options.minutes) if options.minutes else None,
         )
+        learner.record_work(now)  # a class dashboard shows it
         AttemptQuestion.objects.bulk_create(
             AttemptQuestion(
                 attempt=attempt,

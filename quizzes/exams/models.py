@@ -147,6 +147,7 @@ class ExamAttempt(models.Model):
             AttemptQuestion.objects.bulk_update(items, ["correct"])
             self.save(update_fields=RESULT_FIELDS)
             _schedule_missed(self.learner, missed, finished_at)
+            self.learner.record_work(None if auto else now)  # a class dashboard shows it
         return True
 
     def abandon(self, now: datetime) -> None:
@@ -159,6 +160,7 @@ class ExamAttempt(models.Model):
                 self.state = self.State.ABANDONED
                 self.finished_at = now
                 self.save(update_fields=["state", "finished_at"])
+                self.learner.record_work(now)  # a class dashboard shows it
 
 
 class AttemptQuestion(models.Model):

@@ -320,8 +320,8 @@ def reset_learner(learner) -> int:
 
 def reschedule(learner, prefs, reviews: list[Review]) -> int:
     """Every reviewed question of the learner replayed under the parameters now in use, written by one
-    bulk_update (the caller's transaction). The review log is untouched, so undo still restores the state
-    before the last rating."""
+    bulk_update (the caller's transaction), after the parameters changed. The review log is untouched, so undo
+    still restores the state before the last rating."""
     from quizzes.models import QuestionMemory
 
     sched = Scheduler(
@@ -340,6 +340,7 @@ def reschedule(learner, prefs, reviews: list[Review]) -> int:
     )
     changed = rescheduled(memories, reviews, sched)
     QuestionMemory.objects.bulk_update(changed, ["stability", "difficulty", "due"], batch_size=500)
+    learner.record_work(None)  # their recall moves on a class dashboard (nobody did anything: no new activity time)
     return len(changed)
 
 

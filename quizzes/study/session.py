@@ -464,6 +464,7 @@ def answer(learner, given: Given, now: datetime) -> Feedback:
             correct=False,
             response_ms=given.response_ms,
         )
+        learner.record_work(now)  # a class dashboard shows it
         return Feedback(question=question, choices=shown, selected=selected, correct=False, memory=memory, log=log)
 
     try:
@@ -526,7 +527,7 @@ def rate(learner, token: dict, rating_value: str, now: datetime) -> ReviewLog | 
             raise StudyError("That question has no answer to rate.")
         pending = memory.pending or {}
         if pending.get("seq") == token.get("v") and memory.version == token.get("v"):
-            return memory.record_review(
+            log = memory.record_review(
                 rating,
                 now,
                 LearnerSettings.for_learner(learner),
@@ -536,6 +537,8 @@ def rate(learner, token: dict, rating_value: str, now: datetime) -> ReviewLog | 
                 correct=True,
                 response_ms=pending["ms"],
             )
+            learner.record_work(now)  # a class dashboard shows it
+            return log
         if ReviewLog.objects.filter(memory=memory, seq=token.get("v")).exists():
             return None  # a double click or a second tab: recorded once
         raise Stale("That answer was undone, so there is nothing to rate.")
@@ -558,6 +561,7 @@ def undo(learner, log: ReviewLog) -> ReviewLog | None:
         memory.version += 1  # tokens minted before the undo are spent
         memory.save()
         last.delete()
+        learner.record_work(None)  # a class dashboard shows it (the learner's last activity stays the rating's)
         return ReviewLog.objects.filter(learner=learner).order_by("-pk").first()
 
 

@@ -318,6 +318,7 @@ class RoundItem(models.Model):
             )
             self.answer_number = self.memory.answers
             self.memory.record_review(rating, now, self.learner, response_ms)
+            self.learner.record_work(now)  # a class dashboard shows it
             if self.position == round_.size:
                 round_.finish(now)
         for name, value in values.items():

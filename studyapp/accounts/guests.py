@@ -28,6 +28,7 @@ GUEST_MERGERS: list[str] = [
     "quizzes.study.guest_merge.merge_study",
     "quizzes.study.guest_merge.merge_trainer",
     "quizzes.study.guest_merge.merge_exams",
+    "quizzes.classes.models.merge_guest",  # last: the account's work marks, after the work moved
 ]
 MERGE_SESSION_KEY = "merge_guest_id"
 

@@ -1,5 +1,8 @@
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
@@ -57,8 +60,29 @@ class User(AbstractUser):
     created_from = models.GenericIPAddressField(null=True, blank=True)
     # Colour theme (settings page); on the user so base.html reads it without another query.
     theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    # Moves with every write that changes what a class dashboard shows of the learner: their work (a study rating
+    # and its undo, a trainer answer, an exam started or finished, a guest's work merged in) and their study
+    # settings (their recall follows them), in the transaction that writes it; `worked_at` is when the learner
+    # last did one of those things. The class dashboard keys each learner's part on them and its whole board on
+    # the class's sum of them (quizzes/classes/dashboard.py) instead of counting rows. Kept while the learner is
+    # in a class; joining one sets both from the learner's work (quizzes.classes.models.Classroom.join).
+    work_version = models.PositiveBigIntegerField(default=0, editable=False)
+    worked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = StudyUserManager()
+
+    def record_work(self, now: datetime | None) -> None:
+        """What a class dashboard shows of the learner changed (see `work_version`): one UPDATE, inside the
+        writing transaction; `now` is when the learner did it (None when they did nothing new: an undo, a
+        settings change, the sweeper submitting an overdue exam). Nothing to do for a learner in no class
+        (`in_a_class`, read with the request's user)."""
+        if getattr(self, "in_a_class", True):
+            User.record_work_of(self.pk, now)
+
+    @staticmethod
+    def record_work_of(learner_id: int, now: datetime | None) -> None:
+        marks = {"work_version": F("work_version") + 1} | ({"worked_at": now} if now else {})
+        User._base_manager.filter(pk=learner_id).update(**marks)
 
     class Meta:
         db_table = "accounts_user"

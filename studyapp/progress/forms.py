@@ -123,6 +123,7 @@ class SettingsForm(forms.Form):
     def save(self) -> LearnerSettings:
         values = {name: self.cleaned_data[name] for name in self.settings_fields()}
         prefs, _ = LearnerSettings.objects.update_or_create(learner=self.learner, defaults=values)
+        self.learner.record_work(None)  # a class dashboard shows their recall under these settings
         if self.learner.theme != self.cleaned_data["theme"]:
             self.learner.theme = self.cleaned_data["theme"]
             self.learner.save(update_fields=["theme"])
