@@ -98,6 +98,7 @@ def learner_for_write(request: HttpRequest) -> User:
     guest = User(username=f"guest-{secrets.token_hex(8)}", is_guest=True, created_from=address, last_login=now)
     guest.set_unusable_password()
     guest.save()
+    guest.in_a_class = False  # as the default manager reads it: a guest joins no class (User.record_work)
     attach_to_session(request, guest)
     return guest
 
