@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Category, LearnerSettings
+from quizzes.models import LearnerSettings
 from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
@@ -134,7 +134,7 @@ def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[
     rows: dict[int | None, readiness.CategoryStanding] = {}
     for service in catalogue:
         if service.category_id not in rows:
-            category = service.category or Category(key="", name="Other topics")
+            category = service.category or stats.TopicCategory(key="", name="Other topics")
             coverage = memory.categories.get(service.category_id, stats.Coverage())
             rows[service.category_id] = readiness.CategoryStanding(
                 category, coverage.questions, coverage.seen, coverage.recall, []
