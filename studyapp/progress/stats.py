@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import (
     Case,
     Count,
+    DateTimeField,
     ExpressionWrapper,
+    F,
     FilteredRelation,
     IntegerField,
     Max,
@@ -25,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Func
+from django.db.models.expressions import Func, Star
 
 from quizzes.exams.models import ExamAttempt
 from quizzes.models import Domain, Question, ReviewLog, Service
@@ -230,8 +232,11 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
     over its range too, which SQLite reads from the index alone, MAX from its last entry)."""
     year_start = heatmap_starts(today, tz_name, start_hour, count=0)[0]
 
-    def one(queryset, aggregate) -> Subquery:
-        return Subquery(queryset.order_by().values(everything=Value(1)).annotate(value=aggregate).values("value"))
+    def one(queryset, function: str, column: str = "*", output_field=None) -> Subquery:
+        # COUNT or MAX as a plain function, not an Aggregate: no grouping for Django to set up (each subquery is
+        # built in half the time, and the query is built on every request).
+        value = Func(Star() if column == "*" else F(column), function=function, output_field=output_field)
+        return Subquery(queryset.order_by().values(value=value))
 
     earlier = ReviewLog.objects.filter(learner=learner, reviewed_at__gte=year_start, reviewed_at__lt=today.start)
     answers = RoundItem.objects.filter(learner=learner, answered_at__isnull=False)
@@ -244,13 +249,13 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
             reviews=Count("pk"),
             review_answers=Count("pk", filter=IN_REVIEW),
             review_right=Count("pk", filter=IN_REVIEW & Q(correct=True)),
-            past=one(earlier, Count("*")),
-            latest=one(earlier, Max("reviewed_at")),
-            answers=one(answers, Count("*")),
-            open_exams=one(attempts.in_progress(), Count("*")),
-            finished_exams=one(attempts.finished(), Count("*")),
-            all_exams=one(attempts, Count("*")),
-            latest_exam=one(attempts, Max("started_at")),
+            past=one(earlier, "COUNT", output_field=IntegerField()),
+            latest=one(earlier, "MAX", "reviewed_at", DateTimeField()),
+            answers=one(answers, "COUNT", output_field=IntegerField()),
+            open_exams=one(attempts.in_progress(), "COUNT", output_field=IntegerField()),
+            finished_exams=one(attempts.finished(), "COUNT", output_field=IntegerField()),
+            all_exams=one(attempts, "COUNT", output_field=IntegerField()),
+            latest_exam=one(attempts, "MAX", "started_at", DateTimeField()),
         )
         .values(
             "reviews", "review_answers", "review_right", "past", "latest", "answers", "open_exams",
