@@ -6,9 +6,9 @@ latest time: from indexes alone): the heatmap's days before today, keyed by the 
 its boundaries (time zone, day start); the trainer's answers; the exam attempts. Reviews and trainer answers
 are only added, and what rewrites them (undo of the last rating, a guest merge) moves a fingerprint, as does
 every change of an attempt's state, so any write that changes a part is seen on the next request, from any
-process. A second query reads every question learners see with the learner's memory of it (today's numbers,
-forecast, mastery, readiness), a third the services. A missing or outdated part costs one query more: at
-most three, on a first visit with nothing cached.
+process. A second query reads the topics and their categories, a third every question learners see with its
+topics and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated
+part costs one query more: at most three, on a first visit with nothing cached.
 """
 
 from dataclasses import dataclass
@@ -83,7 +83,8 @@ def build(learner, now: datetime) -> Dashboard:
     prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
     activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
-    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    topics = stats.catalogue()
+    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now, topics)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
     attempts = (
         cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[2] else []
@@ -95,7 +96,9 @@ def build(learner, now: datetime) -> Dashboard:
     return Dashboard(
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
-        charts=compute_charts(review_history(learner, prefs, day, now, activity), prefs, memory, trainer, exam_answers),
+        charts=compute_charts(
+            review_history(learner, prefs, day, now, activity), prefs, topics, memory, trainer, exam_answers
+        ),
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
@@ -145,9 +148,10 @@ def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[
     return [row for row in rows.values() if row.questions]
 
 
-def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: History, exams: dict) -> Charts:
-    """Every chart of the dashboard, from the parts of the history (one query: the services)."""
-    catalogue = stats.catalogue()
+def compute_charts(
+    history, prefs, catalogue: list[stats.Topic], memory: stats.MemoryStats, trainer_history: History, exams: dict
+) -> Charts:
+    """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
 
     by_key = {service.key: service for service in catalogue}
     partners = {}
