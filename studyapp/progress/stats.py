@@ -148,14 +148,15 @@ class ReviewHistory:
         return count
 
     def weeks(self) -> list[Week]:
-        """True retention per calendar week (Monday first) of the learner's study days."""
-        weeks: dict[date, Week] = {}
+        """True retention per calendar week (Monday first) of the learner's study days (consecutive days: a
+        week starts with the first day and on each Monday)."""
+        weeks: list[Week] = []
         for day in self.days:
-            start = day.date - timedelta(days=day.date.weekday())
-            week = weeks.setdefault(start, Week(start, 0, 0))
-            week.review_answers += day.review_answers
-            week.review_right += day.review_right
-        return list(weeks.values())
+            if not weeks or day.date.weekday() == 0:
+                weeks.append(Week(day.date - timedelta(days=day.date.weekday()), 0, 0))
+            weeks[-1].review_answers += day.review_answers
+            weeks[-1].review_right += day.review_right
+        return weeks
 
 
 IN_REVIEW = Q(before__state=State.Review.value)
