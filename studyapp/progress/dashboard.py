@@ -3,10 +3,10 @@ history cached (Django's cache) under keys that change with it.
 
 One query reads today's reviews and a fingerprint of each cached part of the history (how many rows, the
 latest time: from indexes alone): the heatmap's days before today, keyed by the learner, the study day and
-its boundaries (time zone, day start); the trainer's answers; the exam attempts. Reviews and trainer answers
-are only added, and what rewrites them (undo of the last rating, a guest merge) moves a fingerprint, as does
-every change of an attempt's state, so any write that changes a part is seen on the next request, from any
-process. A second query reads the topics and their categories, a third every question learners see with its
+its boundaries (time zone, day start) and the version of the learner's earlier days, which the two writes
+that change them move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version);
+the trainer's answers; the exam attempts. Trainer answers are only added, and every change of an attempt's
+state moves a fingerprint, so any write that changes a part is seen on the next request, from any process. A second query reads the topics and their categories, a third every question learners see with its
 topics and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated
 part costs one query more: at most three, on a first visit with nothing cached.
 """
@@ -23,7 +23,7 @@ from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 2  # moves when what is cached changes shape
+CACHE_VERSION = 3  # moves when what is cached changes shape
 
 
 @dataclass
@@ -117,10 +117,13 @@ def _text(value) -> str:
 
 def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats.Activity) -> stats.ReviewHistory:
     """The year of study days: the days before today from the cache while their reviews have not changed
-    (today's counted live, by `activity`); else the whole year, counted by one query."""
+    (today's counted live, by `activity`); else the whole year, counted by one query. The key has the learner
+    (their account: a new one may reuse a deleted one's id on SQLite), the study day and its boundaries, and
+    the version of their earlier days (moved by the only writes that change them, stats.PastDays)."""
     boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
-    key = f"progress:past-days:{CACHE_VERSION}:{learner.pk}:{boundaries}"
-    if not activity.past_days[0]:  # no review before today: nothing to count or cache
+    account = f"{learner.pk}:{learner.date_joined.timestamp():.6f}:{prefs.history_version}"
+    key = f"progress:past-days:{CACHE_VERSION}:{account}:{boundaries}"
+    if activity.past_days[1] is None:  # no review before today: nothing to count or cache
         empty = stats.PastDays(((0, 0, 0),) * (stats.HEATMAP_DAYS - 1), activity.past_days)
         return stats.history_of(empty, activity, day)
     past = cache.get(key)
