@@ -6,9 +6,10 @@ latest time: from indexes alone): the heatmap's days before today, keyed by the 
 its boundaries (time zone, day start) and the version of the learner's earlier days, which the two writes
 that change them move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version);
 the trainer's answers; the exam attempts. Trainer answers are only added, and every change of an attempt's
-state moves a fingerprint, so any write that changes a part is seen on the next request, from any process. A second query reads the topics and their categories, a third every question learners see with its
-topics and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated
-part costs one query more: at most three, on a first visit with nothing cached.
+state moves a fingerprint, so any write that changes a part is seen on the next request, from any process.
+A second query reads the topics and their categories, a third every question learners see with its topics
+and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated part
+costs one query more: at most three, on a first visit with nothing cached.
 """
 
 from dataclasses import dataclass
