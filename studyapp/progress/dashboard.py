@@ -88,7 +88,7 @@ def build(learner, now: datetime) -> Dashboard:
     memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now, topics)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
     attempts = (
-        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[2] else []
+        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[1] else []
     )
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)

@@ -216,15 +216,15 @@ def year_of_reviews(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
 class Activity:
     """Today's reviews, and what identifies each part of the learner's history the dashboard caches: the same
     fingerprint means the same rows. Earlier days: see PastDays; trainer answers are only added (a merge too);
-    an exam attempt starts (the latest start moves), then is finished or abandoned (the open ones go down), and
-    a merge brings finished ones."""
+    an exam attempt starts (their number and the latest start move), then is finished or abandoned (the open
+    ones go down: with no attempt added, they can only go down), and a merge brings some (their number moves)."""
 
     reviews: int
     review_answers: int
     review_right: int
     past_days: tuple[int, datetime | None]  # reviews of the day before today, the latest review before today
     trainer: tuple[int]  # trainer answers, written once each: how many
-    exams: tuple[int, int, int, datetime | None]  # attempts open, finished, in all (a merge adds some), latest start
+    exams: tuple[int, int, datetime | None]  # attempts open, in all (a merge adds some), the latest start
 
 
 def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> Activity:
@@ -257,13 +257,12 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
             latest=one(earlier, "MAX", "reviewed_at", DateTimeField()),
             answers=one(answers, "COUNT", output_field=IntegerField()),
             open_exams=one(attempts.in_progress(), "COUNT", output_field=IntegerField()),
-            finished_exams=one(attempts.finished(), "COUNT", output_field=IntegerField()),
             all_exams=one(attempts, "COUNT", output_field=IntegerField()),
             latest_exam=one(attempts, "MAX", "started_at", DateTimeField()),
         )
         .values(
-            "reviews", "review_answers", "review_right", "past", "latest", "answers", "open_exams",
-            "finished_exams", "all_exams", "latest_exam",
+            "reviews", "review_answers", "review_right", "past", "latest", "answers", "open_exams", "all_exams",
+            "latest_exam",
         )
         .get()
     )  # fmt: skip
@@ -273,7 +272,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         review_right=row["review_right"],
         past_days=(row["past"], row["latest"]),
         trainer=(row["answers"],),
-        exams=(row["open_exams"], row["finished_exams"], row["all_exams"], row["latest_exam"]),
+        exams=(row["open_exams"], row["all_exams"], row["latest_exam"]),
     )
 
 
