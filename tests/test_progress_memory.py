@@ -1,6 +1,7 @@
 """The dashboard's memory numbers read as plain rows: retrievability computed from the forgetting curve as fsrs
 computes it, to the last bit, and what the page shows moving with the passing of days and with each answer."""
 
+import random
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,11 @@ from django.core.cache import cache
 
 from quizzes.models import LearnerSettings, QuestionMemory
 from quizzes.study.scheduling import Card, ForgettingCurve, State, scheduler
+from quizzes.trainer.confusions import History
 from studyapp.progress.charts import percent
+from studyapp.progress.dashboard import with_partners
+from studyapp.progress.readiness import ServiceStanding
+from studyapp.progress.stats import Topic
 from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
 
@@ -79,3 +84,22 @@ def test_a_topics_recall_falls_with_each_whole_day_and_rises_with_the_next_answe
     memory.refresh_from_db()
     assert topic_recall(client, "AWS Lambda") == percent(sched.get_card_retrievability(memory.as_card(), clock.now))
     assert topic_recall(client, "AWS Lambda") != shown_recall[-1]
+
+
+def test_a_weak_topics_drill_partner_is_the_first_pair_the_trainer_ranks_with_it():
+    """Counted for the weakest topics only, the partner is the one History.pairs() would give (most confused
+    both ways, ties by the pair's keys)."""
+    rng = random.Random(5)
+    keys = [f"s{n:02}" for n in range(12)]
+    history = History()
+    for _ in range(400):  # many ties among 66 pairs
+        history.add(rng.choice(keys), rng.choice(keys))
+    catalogue = [Topic(n, key, key, key, key, n, None, None) for n, key in enumerate(keys)]
+    expected: dict[str, str] = {}
+    for pair in history.pairs():
+        expected.setdefault(pair.first, pair.second)
+        expected.setdefault(pair.second, pair.first)
+    for chosen in (keys[:3], keys[5:8], keys[11:]):
+        weakest = [ServiceStanding(topic, 1, 0, None, 0, 0) for topic in catalogue if topic.key in chosen]
+        partners = {s.service.key: s.partner.key for s in with_partners(weakest, catalogue, history)}
+        assert partners == {key: expected[key] for key in chosen}

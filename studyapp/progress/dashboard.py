@@ -157,11 +157,6 @@ def compute_charts(
 ) -> Charts:
     """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
 
-    by_key = {service.key: service for service in catalogue}
-    partners = {}
-    for pair in trainer_history.pairs():  # most confused first: keep the first partner of each service
-        partners.setdefault(pair.first, pair.second)
-        partners.setdefault(pair.second, pair.first)
     standings = []
     for service in catalogue:
         coverage = memory.services.get(service.pk, stats.Coverage())
@@ -175,7 +170,6 @@ def compute_charts(
                 trainer_right=right,
                 trainer_asked=asked,
                 recall=coverage.recall,
-                partner=by_key.get(partners.get(service.key, "")),
             )
         )
     mastery_rows = category_standings(catalogue, standings, memory)
@@ -210,5 +204,25 @@ def compute_charts(
         trainer=charts.bars([(s.service.short, [s.trainer]) for s in trainer_rows]) if trainer_rows else None,
         trainer_rows=trainer_rows,
         readiness=readiness.estimate(memory.domains, exams),
-        weakest=readiness.weakest(standings),
+        weakest=with_partners(readiness.weakest(standings), catalogue, trainer_history),
     )
+
+
+def with_partners(weakest: list[readiness.ServiceStanding], catalogue, trainer_history: History) -> list:
+    """The weakest topics, each with the one the learner confuses it with most (for a drill): the first pair
+    that has it, in the order History.pairs() ranks them (both directions added up, then by keys), counted
+    only for the pairs of these few topics."""
+    keys = {standing.service.key for standing in weakest}
+    totals: dict[tuple[str, str], int] = {}
+    for (expected, chosen), n in trainer_history.counts.items():
+        if expected != chosen and (expected in keys or chosen in keys):
+            pair = (expected, chosen) if expected < chosen else (chosen, expected)
+            totals[pair] = totals.get(pair, 0) + n
+    partners: dict[str, str] = {}
+    for (first, second), _ in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        partners.setdefault(first, second)
+        partners.setdefault(second, first)
+    by_key = {service.key: service for service in catalogue}
+    for standing in weakest:
+        standing.partner = by_key.get(partners.get(standing.service.key, ""))
+    return weakest
