@@ -223,6 +223,9 @@ class LearnerSettings(models.Model):
     fsrs_parameters = models.JSONField(null=True, blank=True)
     # When a fit of those parameters started and has not ended: a second fit waits for it (fitting.fit_learner).
     fit_started_at = models.DateTimeField(null=True, blank=True)
+    # Moves when reviews of the learner's earlier study days change: an undo of a rating made before today, a
+    # guest's reviews merged in. Part of the key of the dashboard's cached days (studyapp/progress/dashboard.py).
+    history_version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"Study settings of {self.learner_id}"
@@ -238,6 +241,13 @@ class LearnerSettings(models.Model):
             return learner.study_settings
         except cls.DoesNotExist:
             return cls(learner=learner)  # also cached on the learner by the one-to-one descriptor
+
+    @classmethod
+    def history_changed(cls, learner) -> None:
+        """Reviews of the learner's earlier days changed: move `history_version` (one UPDATE in the writing
+        transaction; the row is created for a learner who never saved settings)."""
+        cls.objects.get_or_create(learner=learner)
+        cls.objects.filter(learner=learner).update(history_version=models.F("history_version") + 1)
 
     def scheduler(self):
         from quizzes.study import scheduling

@@ -306,3 +306,53 @@ def test_a_learner_never_sees_another_learners_cached_parts(client, learner, oth
             f'<th scope="row">2 Mar 2026</th><td>1</td><td>{int(retention == "100 %")}</td><td>{retention}</td>' in page
         )
         assert title.replace("'", "&#x27;") in page
+
+
+def test_a_rating_made_before_the_day_started_but_committed_after_the_days_were_counted_shows(
+    signed_in, questions, clock
+):
+    """Two tabs around the start of the day: the later rating commits first, the earlier one after the
+    dashboard counted Sunday (neither the latest review nor the version move: Sunday's count does)."""
+    clock.now = MONDAY.replace(day=8, hour=23)
+    answer_one_wrong(signed_in)
+    shown = open_study(signed_in)  # on screen in the first tab
+    clock.now = MONDAY.replace(hour=3, minute=59, second=59, microsecond=500_000)
+    answer_one_wrong(signed_in)  # the second tab's rating
+    clock.now = MONDAY.replace(hour=4, minute=0, second=1)  # Monday's study day has begun: Sunday is cached
+    assert board(signed_in)["weeks"]["2 Mar 2026"][-1] == 2
+    clock.now = MONDAY.replace(hour=3, minute=59, second=59)  # the first tab's rating, begun on Sunday
+    assert answer(signed_in, shown, shown.wrong()).status_code == 200
+    clock.now = MONDAY.replace(hour=4, minute=0, second=2)
+    shown = board(signed_in)
+    assert (shown["today"], shown["year"], shown["weeks"]["2 Mar 2026"][-1]) == (0, 3, 3)
+
+
+def test_undoing_an_older_rating_that_is_not_the_latest_in_time_shows_at_once(client, questions, clock):
+    """The learner's last rating (by id) need not be their latest in time (two tabs, commits crossing): its
+    undo moves neither the latest review nor the day before today, only the version of the earlier days."""
+    learner = UserFactory()  # no saved settings: Anki's defaults (UTC, day starts at 4)
+    client.force_login(learner)
+    clock.now = MONDAY.replace(day=7, hour=12)  # Saturday
+    answer_one_wrong(client)
+    clock.now = MONDAY.replace(day=7, hour=11)  # written after the first, dated before it
+    answer_one_wrong(client)
+    clock.now = MONDAY
+    assert board(client)["weeks"]["2 Mar 2026"][-2:] == [2, 0]
+    assert (
+        client.post("/study/undo/", {"log": ReviewLog.objects.filter(learner=learner).latest("pk").pk}).status_code
+        == 303
+    )
+    shown = board(client)
+    assert (shown["year"], shown["weeks"]["2 Mar 2026"][-2:]) == (1, [1, 0])
+
+
+def test_undoing_a_rating_of_today_keeps_the_cached_earlier_days(signed_in, learner, questions, clock):
+    clock.now = MONDAY.replace(day=8)
+    answer_one_wrong(signed_in)
+    clock.now = MONDAY
+    answer_one_wrong(signed_in)
+    assert board(signed_in)["today"] == 1
+    signed_in.post("/study/undo/", {"log": ReviewLog.objects.filter(learner=learner).latest("pk").pk})
+    assert LearnerSettings.objects.get(learner=learner).history_version == 0  # no write beyond the undo's own
+    shown = board(signed_in)
+    assert (shown["today"], shown["year"], shown["weeks"]["2 Mar 2026"][-1]) == (0, 1, 1)

@@ -10,7 +10,7 @@ transaction, with the guest row locked.
 from django.db.models import Max
 
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Flag, QuestionMemory, ReviewLog
+from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
 
 _FSRS_FIELDS = ["state", "step", "stability", "difficulty", "due", "last_review"]
@@ -24,6 +24,7 @@ def _newer(theirs, ours) -> bool:
 
 
 def merge_study(guest, account) -> None:
+    LearnerSettings.history_changed(account)  # the account's earlier days gain the guest's reviews
     mine = {m.question_id: m for m in QuestionMemory.objects.select_for_update().filter(learner=account)}
     for memory in QuestionMemory.objects.select_for_update().filter(learner=guest):
         target = mine.get(memory.question_id)

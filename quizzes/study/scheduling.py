@@ -150,3 +150,32 @@ def study_day(now: datetime, tz_name: str, start_hour: int) -> StudyDay:
     start_local = datetime.combine(day, time(start_hour), tzinfo=tz)
     end_local = datetime.combine(day + timedelta(days=1), time(start_hour), tzinfo=tz)
     return StudyDay(start=start_local.astimezone(UTC), end=end_local.astimezone(UTC), date=day)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class ForgettingCurve:
+    """`Scheduler.get_card_retrievability()` for memories read as plain rows (the last review in whole seconds
+    since the epoch): the same arithmetic in the same order, without a Card and a datetime per memory (a
+    dashboard reads some 2,000 of them)."""
+
+    factor: float
+    decay: float
+    now_us: int  # now, in microseconds since the epoch
+
+    @classmethod
+    def of(cls, sched: Scheduler, now: datetime) -> "ForgettingCurve":
+        decay = -sched.parameters[20]  # as fsrs.Scheduler computes its _DECAY and _FACTOR
+        return cls(0.9 ** (1 / decay) - 1, decay, (now - EPOCH) // MICROSECOND)
+
+    def recall(self, stability: float | None, last_review: int) -> float:
+        """The chance to recall now a memory last reviewed at `last_review` (whole seconds): whole days elapsed,
+        then (1 + factor * days / stability) ** decay; 0 without a stability, as fsrs says."""
+        if stability is None:
+            return 0
+        days = max(0, (self.now_us - last_review * 1_000_000) // DAY_US)
+        return (1 + self.factor * days / stability) ** self.decay

@@ -23,6 +23,7 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
@@ -562,6 +563,9 @@ def undo(learner, log: ReviewLog) -> ReviewLog | None:
         memory.save()
         last.delete()
         learner.record_work(None)  # a class dashboard shows it (the learner's last activity stays the rating's)
+        prefs = LearnerSettings.for_learner(learner)
+        if last.reviewed_at < prefs.study_day(timezone.now()).start:
+            LearnerSettings.history_changed(learner)  # an earlier day lost a review (the dashboard caches those)
         return ReviewLog.objects.filter(learner=learner).order_by("-pk").first()
 
 

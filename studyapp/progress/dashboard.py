@@ -3,12 +3,13 @@ history cached (Django's cache) under keys that change with it.
 
 One query reads today's reviews and a fingerprint of each cached part of the history (how many rows, the
 latest time: from indexes alone): the heatmap's days before today, keyed by the learner, the study day and
-its boundaries (time zone, day start); the trainer's answers; the exam attempts. Reviews and trainer answers
-are only added, and what rewrites them (undo of the last rating, a guest merge) moves a fingerprint, as does
-every change of an attempt's state, so any write that changes a part is seen on the next request, from any
-process. A second query reads every question learners see with the learner's memory of it (today's numbers,
-forecast, mastery, readiness), a third the services. A missing or outdated part costs one query more: at
-most three, on a first visit with nothing cached.
+its boundaries (time zone, day start) and the version of the learner's earlier days, which the two writes
+that change them move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version);
+the trainer's answers; the exam attempts. Trainer answers are only added, and every change of an attempt's
+state moves a fingerprint, so any write that changes a part is seen on the next request, from any process.
+A second query reads the topics and their categories, a third every question learners see with its topics
+and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated part
+costs one query more: at most three, on a first visit with nothing cached.
 """
 
 from dataclasses import dataclass
@@ -18,12 +19,12 @@ from django.core.cache import cache
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Category, LearnerSettings
+from quizzes.models import LearnerSettings
 from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 2  # moves when what is cached changes shape
+CACHE_VERSION = 3  # moves when what is cached changes shape
 
 
 @dataclass
@@ -83,10 +84,11 @@ def build(learner, now: datetime) -> Dashboard:
     prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
     activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
-    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    topics = stats.catalogue()
+    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now, topics)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
     attempts = (
-        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[2] else []
+        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[1] else []
     )
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
@@ -95,7 +97,9 @@ def build(learner, now: datetime) -> Dashboard:
     return Dashboard(
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
-        charts=compute_charts(review_history(learner, prefs, day, now, activity), prefs, memory, trainer, exam_answers),
+        charts=compute_charts(
+            review_history(learner, prefs, day, now, activity), prefs, topics, memory, trainer, exam_answers
+        ),
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
@@ -114,10 +118,13 @@ def _text(value) -> str:
 
 def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats.Activity) -> stats.ReviewHistory:
     """The year of study days: the days before today from the cache while their reviews have not changed
-    (today's counted live, by `activity`); else the whole year, counted by one query."""
+    (today's counted live, by `activity`); else the whole year, counted by one query. The key has the learner
+    (their account: a new one may reuse a deleted one's id on SQLite), the study day and its boundaries, and
+    the version of their earlier days (moved by the only writes that change them, stats.PastDays)."""
     boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
-    key = f"progress:past-days:{CACHE_VERSION}:{learner.pk}:{boundaries}"
-    if not activity.past_days[0]:  # no review before today: nothing to count or cache
+    account = f"{learner.pk}:{learner.date_joined.timestamp():.6f}:{prefs.history_version}"
+    key = f"progress:past-days:{CACHE_VERSION}:{account}:{boundaries}"
+    if activity.past_days[1] is None:  # no review before today: nothing to count or cache
         empty = stats.PastDays(((0, 0, 0),) * (stats.HEATMAP_DAYS - 1), activity.past_days)
         return stats.history_of(empty, activity, day)
     past = cache.get(key)
@@ -134,7 +141,7 @@ def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[
     rows: dict[int | None, readiness.CategoryStanding] = {}
     for service in catalogue:
         if service.category_id not in rows:
-            category = service.category or Category(key="", name="Other topics")
+            category = service.category or stats.TopicCategory(key="", name="Other topics")
             coverage = memory.categories.get(service.category_id, stats.Coverage())
             rows[service.category_id] = readiness.CategoryStanding(
                 category, coverage.questions, coverage.seen, coverage.recall, []
@@ -145,15 +152,11 @@ def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[
     return [row for row in rows.values() if row.questions]
 
 
-def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: History, exams: dict) -> Charts:
-    """Every chart of the dashboard, from the parts of the history (one query: the services)."""
-    catalogue = stats.catalogue()
+def compute_charts(
+    history, prefs, catalogue: list[stats.Topic], memory: stats.MemoryStats, trainer_history: History, exams: dict
+) -> Charts:
+    """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
 
-    by_key = {service.key: service for service in catalogue}
-    partners = {}
-    for pair in trainer_history.pairs():  # most confused first: keep the first partner of each service
-        partners.setdefault(pair.first, pair.second)
-        partners.setdefault(pair.second, pair.first)
     standings = []
     for service in catalogue:
         coverage = memory.services.get(service.pk, stats.Coverage())
@@ -167,7 +170,6 @@ def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: H
                 trainer_right=right,
                 trainer_asked=asked,
                 recall=coverage.recall,
-                partner=by_key.get(partners.get(service.key, "")),
             )
         )
     mastery_rows = category_standings(catalogue, standings, memory)
@@ -202,5 +204,25 @@ def compute_charts(history, prefs, memory: stats.MemoryStats, trainer_history: H
         trainer=charts.bars([(s.service.short, [s.trainer]) for s in trainer_rows]) if trainer_rows else None,
         trainer_rows=trainer_rows,
         readiness=readiness.estimate(memory.domains, exams),
-        weakest=readiness.weakest(standings),
+        weakest=with_partners(readiness.weakest(standings), catalogue, trainer_history),
     )
+
+
+def with_partners(weakest: list[readiness.ServiceStanding], catalogue, trainer_history: History) -> list:
+    """The weakest topics, each with the one the learner confuses it with most (for a drill): the first pair
+    that has it, in the order History.pairs() ranks them (both directions added up, then by keys), counted
+    only for the pairs of these few topics."""
+    keys = {standing.service.key for standing in weakest}
+    totals: dict[tuple[str, str], int] = {}
+    for (expected, chosen), n in trainer_history.counts.items():
+        if expected != chosen and (expected in keys or chosen in keys):
+            pair = (expected, chosen) if expected < chosen else (chosen, expected)
+            totals[pair] = totals.get(pair, 0) + n
+    partners: dict[str, str] = {}
+    for (first, second), _ in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        partners.setdefault(first, second)
+        partners.setdefault(second, first)
+    by_key = {service.key: service for service in catalogue}
+    for standing in weakest:
+        standing.partner = by_key.get(partners.get(standing.service.key, ""))
+    return weakest

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quizzes', '0009_fsrs_fit_claim'),
+        ('quizzes', '0010_learner_history_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
