@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Journey load: simulated learners (bench/locustfile.py) against the app under gunicorn, at several sizes.
 
-The app runs with production settings (DEBUG off, its own secret key, the study app's URLconf only) on a fresh
+The app runs with production settings (DEBUG off, its own secret key, the study app's URLconf only, sessions read
+through a directory its workers share: DJANGO_SESSION_CACHE_DIR, as on one host) on a fresh
 database: a SQLite file in a temporary folder, or with DATABASE_URL a PostgreSQL database "<name>_journey",
 created for the run and dropped after it. The content is loaded and learner accounts are seeded with a session
 each (logging in through the form would spend the run on password hashing and the login throttle); Locust runs
@@ -85,8 +86,9 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
 
 
-def app_env(database_url: str) -> dict[str, str]:
-    """Production settings over plain HTTP on 127.0.0.1 (no TLS in front of gunicorn here)."""
+def app_env(database_url: str, session_dir: Path | None = None) -> dict[str, str]:
+    """Production settings over plain HTTP on 127.0.0.1 (no TLS in front of gunicorn here); with session_dir,
+    sessions are read through that directory, shared by the workers (DJANGO_SESSION_CACHE_DIR), as on one host."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "studyapp.settings",
@@ -97,6 +99,7 @@ def app_env(database_url: str) -> dict[str, str]:
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_HSTS_SECONDS": "0",
         "DATABASE_URL": database_url,
+        **({"DJANGO_SESSION_CACHE_DIR": str(session_dir)} if session_dir else {}),
     }
 
 
@@ -348,7 +351,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="journey-"))
     database_url = fresh_database(workdir, "journey")
     label = database_label(database_url)
-    env = app_env(database_url)
+    env = app_env(database_url, workdir / "sessions")
     print(
         f"Journey load on {label}: {', '.join(map(str, sizes))} learners, {workers} gunicorn workers, "
         f"{f'{fixed_ramp} s ramp-up' if fixed_ramp else f'{arrivals:g} learners arriving per second'} then "

@@ -132,10 +132,15 @@ _db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Sessions live in the database, so any app server can answer any request. With a shared Redis cache
-# (REDIS_URL, for several app servers) they are read through it; a per-process cache would go stale
-# across servers (a logout on one would not be seen by the others), so without Redis it is the db engine.
+# Sessions live in the database, so any app server can answer any request. They are read through a cache
+# (Django's `cached_db` engine) only when that cache is shared by every process that answers requests: Redis
+# (REDIS_URL) across app servers, or a directory on the one host that runs them (DJANGO_SESSION_CACHE_DIR,
+# Django's file-based cache: one file per session, e.g. on tmpfs). A per-process cache would go stale across
+# processes (a logout in one worker would not be seen by the others), so without either it is the db engine.
+# Read from a file instead of the database, a signed-in request runs one query fewer: 0.45 ms of CPU less on
+# SQLite and 0.7 ms on PostgreSQL per request of the journey's study loop (in process).
 REDIS_URL = env_str("REDIS_URL", "")
+SESSION_CACHE_DIR = env_str("DJANGO_SESSION_CACHE_DIR", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -150,6 +155,16 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    if SESSION_CACHE_DIR:
+        CACHES["sessions"] = {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": SESSION_CACHE_DIR,
+            # Past MAX_ENTRIES each write drops a third of the sessions (they are then read from the database
+            # again); every write also lists the directory, so this bounds that too.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+        SESSION_CACHE_ALIAS = "sessions"
+        SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

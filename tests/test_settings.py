@@ -87,6 +87,24 @@ def test_sessions_are_in_the_database_and_go_through_redis_only_when_it_is_share
     ], shared.stderr
 
 
+def test_sessions_go_through_a_directory_shared_by_one_hosts_workers_when_it_is_named():
+    show = (
+        "from django.conf import settings; print(settings.SESSION_ENGINE, settings.SESSION_CACHE_ALIAS, "
+        "settings.CACHES['sessions']['BACKEND'], settings.CACHES['sessions']['LOCATION'])"
+    )
+    one_host = manage("shell", "--no-imports", "-c", show, env={"DJANGO_SESSION_CACHE_DIR": "/run/study-sessions"})
+    assert one_host.stdout.split() == [
+        "django.contrib.sessions.backends.cached_db",
+        "sessions",
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "/run/study-sessions",
+    ], one_host.stderr
+    show = "from django.conf import settings; print(settings.SESSION_ENGINE, sorted(settings.CACHES))"
+    with_redis = {"DJANGO_SESSION_CACHE_DIR": "/run/study-sessions", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    shared = manage("shell", "--no-imports", "-c", show, env=with_redis)
+    assert shared.stdout.split() == ["django.contrib.sessions.backends.cached_db", "['default']"], shared.stderr
+
+
 def test_the_app_runs_on_djangos_own_backends():
     show = (
         "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], "

@@ -213,3 +213,15 @@ def test_the_feedback_forms_work_for_every_learner_who_answers_the_same_question
         )
         assert bury.status_code == 303  # not 403: the token in the stored form is this learner's
         assert QuestionMemory.objects.get(learner=who).buried_until is not None
+
+
+def test_a_question_made_new_again_by_an_undo_can_be_answered_again(client_for, learner):
+    QuestionFactory()
+    shown = open_study(client_for)
+    answer(client_for, shown, shown.wrong())
+    client_for.post("/study/undo/", {"log": ReviewLog.objects.get().pk})
+    again = open_study(client_for)  # new again: its token carries the memory's version, read with the queue
+    assert again.token != shown.token
+    response = answer(client_for, again, again.wrong())
+    assert response.status_code == 200
+    assert ReviewLog.objects.filter(learner=learner).count() == 1

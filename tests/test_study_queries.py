@@ -152,3 +152,13 @@ def test_answering_and_rating_cost_the_same_queries_at_100_and_1100_questions(cl
         counts.append((len(answering), len(rating)))
     assert counts[0] == counts[1]
     assert max(counts[0]) <= MAX_QUERIES
+
+
+def test_a_new_questions_page_reads_no_memory(client_for, learner, django_assert_num_queries):
+    """The session, the user, the queue's statement and the question with its choices: the version its token
+    binds comes with the queue, so a new question costs no query for a memory the learner does not have."""
+    make_bank(10, learner, learner.__class__.objects.create(username="someone-else"))
+    QuestionMemory.objects.filter(learner=learner).delete()
+    open_study(client_for)
+    with django_assert_num_queries(4):
+        assert open_study(client_for).token

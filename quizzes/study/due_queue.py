@@ -7,7 +7,8 @@ memory_today, migration 0003), so the cost does not grow with the bank or the le
 
 1. `queue_stats`: today's counts, the next due time, the first candidate of each priority and the new
    questions left, as scalar subqueries of ONE statement;
-2. `showing_rows`: the chosen question with its choices (one ORM query) and the learner's memory of it.
+2. `showing_rows`: the chosen question with its choices (one ORM query) and the learner's memory of it (none
+   for a new question: `queue_stats` read the version its token needs).
 
 Which questions a learner may see is `Question.objects.active()` (and `in_scope()`), compiled from the ORM
 so the visibility rules stay in one place. The question to show then comes from the ORM (`showing_rows`).
@@ -84,6 +85,7 @@ class Stats:
     review_id: int | None
     new_count: int  # new questions left, up to the limit asked for
     new_id: int | None  # the first of them in bank order
+    new_version: int  # the version of the learner's memory of it (0 when they have none: the usual case)
 
     @property
     def reviews_done(self) -> int:
@@ -128,7 +130,7 @@ def queue_stats(
         row = cursor.fetchone()
     (learning_now, learning_today, reviews_due, done, new_done, *rest) = row
     next_dues = [_aware(value) for value in rest[:3] if value is not None]
-    pending_id, learning_id, learning_due, review_id, new_count, new_id = rest[3:9]
+    pending_id, learning_id, learning_due, review_id, new_count, new_id, new_version = rest[3:10]
     return Stats(
         learning_now=learning_now,
         learning_today=learning_today,
@@ -142,6 +144,7 @@ def queue_stats(
         review_id=review_id,
         new_count=new_count if new_limit else 0,
         new_id=new_id if new_limit else None,
+        new_version=new_version or 0,
     )
 
 
@@ -192,6 +195,9 @@ def stats_parts(
     fresh_params = [learner_id, *visible_params, *av]
     parts.append((f"(SELECT COUNT(*) FROM (SELECT 1 AS one {fresh} LIMIT %s) counted)", [*fresh_params, new_limit]))
     parts.append((f"(SELECT {QUESTION}.id {fresh} ORDER BY {QUESTION}.position, {QUESTION}.id LIMIT 1)", fresh_params))
+    # Its memory's version (NULL: none, as for almost every new question), which the answer token binds: so
+    # showing a new question needs no query for its memory.
+    parts.append((f"(SELECT m.version {fresh} ORDER BY {QUESTION}.position, {QUESTION}.id LIMIT 1)", fresh_params))
     return parts
 
 
