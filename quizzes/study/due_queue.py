@@ -124,8 +124,10 @@ def queue_stats(
         learner_id, service_keys, bank_id, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit
     )
     with connection.cursor() as cursor:
+        (with_sql, with_params), *parts = parts
         cursor.execute(
-            "SELECT " + ", ".join(sql for sql, _ in parts), [value for _, values in parts for value in values]
+            f"{with_sql} SELECT " + ", ".join(sql for sql, _ in parts),
+            [*with_params, *(value for _, values in parts for value in values)],
         )
         row = cursor.fetchone()
     (learning_now, learning_today, reviews_due, done, new_done, *rest) = row
@@ -151,7 +153,8 @@ def queue_stats(
 def stats_parts(
     learner_id, service_keys, bank_id, now, day_start, day_end, learn_ahead, ahead, reviews_cap, new_limit
 ) -> list[tuple[str, list]]:
-    """The scalar subqueries of `queue_stats`, in the order of Stats' fields, each with its parameters."""
+    """The WITH clause of `queue_stats` and its scalar subqueries, in the order of Stats' fields, each with its
+    parameters."""
     visible, visible_params = visible_questions(service_keys, bank_id)
     parts: list[tuple[str, list]] = []
     joined = f"FROM {MEMORY} m JOIN {QUESTION} ON {QUESTION}.id = m.question_id WHERE m.learner_id = %s"
@@ -194,11 +197,13 @@ def stats_parts(
     )
     fresh_params = [learner_id, *visible_params, *av]
     parts.append((f"(SELECT COUNT(*) FROM (SELECT 1 AS one {fresh} LIMIT %s) counted)", [*fresh_params, new_limit]))
-    parts.append((f"(SELECT {QUESTION}.id {fresh} ORDER BY {QUESTION}.position, {QUESTION}.id LIMIT 1)", fresh_params))
-    # Its memory's version (NULL: none, as for almost every new question), which the answer token binds: so
-    # showing a new question needs no query for its memory.
-    parts.append((f"(SELECT m.version {fresh} ORDER BY {QUESTION}.position, {QUESTION}.id LIMIT 1)", fresh_params))
-    return parts
+    # The first of them and its memory's version (NULL: none, as for almost every new question), which the answer
+    # token binds, so showing a new question needs no query for its memory: one search (`first_new`, the
+    # statement's WITH clause) read twice.
+    first_new = f"SELECT {QUESTION}.id AS id, m.version AS version {fresh} ORDER BY {QUESTION}.position, {QUESTION}.id"
+    parts.append(("(SELECT id FROM first_new)", []))
+    parts.append(("(SELECT version FROM first_new)", []))
+    return [(f"WITH first_new AS ({first_new} LIMIT 1)", fresh_params), *parts]
 
 
 def first_visit_stats(
