@@ -26,6 +26,7 @@ from tests.factories import (
     PASSWORD,
     AssignmentFactory,
     ClassroomFactory,
+    InstructorFactory,
     MembershipFactory,
     QuestionFactory,
     QuestionMemoryFactory,
@@ -343,6 +344,17 @@ def test_writes_move_no_work_marks_for_a_learner_in_no_class_and_one_for_a_learn
     assert len(statements) <= 8  # the study answer with its work mark (issue 15: <= 8 SQL per request)
     assert sum(sql.startswith('UPDATE "accounts_user"') for sql in statements) == 1
     assert User.objects.get(pk=learner.pk).work_version == 1
+
+
+def test_co_teachers_added_and_removed_show_at_once_with_the_board_from_the_cache(teacher, learner, classroom, s3):
+    colleague = InstructorFactory(username="katherine")
+    assert "No co-teachers." in dashboard(teacher, classroom).content.decode()
+    assert teacher.post(f"/classes/{classroom.pk}/co-teachers/", {"username": "katherine"}).status_code == 302
+    added = dashboard(teacher, classroom)
+    assert computed(added) is None and "<li>katherine" in added.content.decode()
+    assert teacher.post(f"/classes/{classroom.pk}/co-teachers/{colleague.pk}/remove").status_code == 302
+    removed = dashboard(teacher, classroom)
+    assert computed(removed) is None and "No co-teachers." in removed.content.decode()
 
 
 def test_a_content_load_that_renames_a_topic_or_retires_a_question_shows_at_once(teacher, learner, classroom, s3):

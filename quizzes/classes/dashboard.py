@@ -203,7 +203,7 @@ def _key(classroom: Classroom, learner: Person) -> str:
 
 
 def assignments_of(classroom: Classroom) -> list[Assignment]:
-    return list(classroom.assignments.select_related("bank").order_by("due_at", "pk"))
+    return list(classroom.assignments.order_by("due_at", "pk"))
 
 
 class Glance(NamedTuple):
@@ -219,7 +219,9 @@ def marked(classrooms):
     sum of their learners' work versions (User.work_version: each only grows, so any learner's write moves the
     sum), and the content's fingerprint."""
     members = Membership.objects.filter(classroom=OuterRef("pk"))
+    co_teachers = Classroom.co_teachers.through.objects.filter(classroom=OuterRef("pk"))
     return classrooms.annotate(
+        co_teacher_count=_aggregate(co_teachers, "COUNT"),  # the teachers' list is read only when there are some
         board_members=_aggregate(members, "COUNT"),
         board_latest=_aggregate(members, "MAX"),
         board_work=_aggregate(members, "SUM", "learner__work_version"),

@@ -173,15 +173,13 @@ def detail(request: HttpRequest, class_id: int) -> HttpResponse:
     if teaching:
         assignments = dashboard.assignments_of(classroom)
         glance = dashboard.glance(classroom, assignments, now)
-        context = {
-            "classroom": classroom,
-            "learners": glance.learners,
-        }
+        context = {"classroom": classroom, "learners": glance.learners, "co_teachers": []}
         context["board_html"], board = board_html(request, classroom, assignments, glance, now)
-        # The co-teachers come with the learners when the board is drawn.
-        context["co_teachers"] = (
-            board.co_teachers if board else classroom.co_teachers.order_by("username").values("pk", "username")
-        )
+        # The co-teachers come with the learners when the board is drawn, else in a query if the class has any.
+        if board is not None:
+            context["co_teachers"] = board.co_teachers
+        elif classroom.co_teacher_count:
+            context["co_teachers"] = classroom.co_teachers.order_by("username").values("pk", "username")
         context["is_owner"] = classroom.is_owner(request.user)
         context["join_url"] = (
             request.build_absolute_uri(reverse("classes:join_link", args=[classroom.join_token]))
