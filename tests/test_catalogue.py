@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from quizzes.models import Category, Question, Service
-from studyapp.notes.models import Note
+from studyapp.notes.models import ContentRelease, Note
 from tests.studying import answer, open_study
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +196,15 @@ def test_a_load_leaves_the_planner_statistics_of_the_content_tables_fresh(conten
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Question._meta.db_table])
         assert cursor.fetchone()[0] == Question.objects.count()
+
+
+def test_a_renamed_category_is_a_change_of_content_that_records_a_release(content):
+    load(content)
+    before = ContentRelease.current()
+    path = content / "services.yaml"
+    path.write_text(path.read_text().replace("  storage: Storage\n", "  storage: Storage and backup\n", 1))
+    load(content)
+    assert Category.objects.get(key="storage").name == "Storage and backup"
+    assert ContentRelease.current() > before
+    load(content)  # nothing changed: no release
+    assert ContentRelease.current() == before + 1

@@ -1,7 +1,8 @@
 """The dashboard is fresh right after every write that changes it, the parts it caches included.
 
-The dashboard caches the heatmap's days before today (per learner and study day), the trainer's answers and
-the exam attempts (studyapp/progress/dashboard.py); each test opens the dashboard first, so that the cache
+The dashboard caches the heatmap's days before today (per learner and study day), the trainer's answers, the
+exam attempts and the content (what the questions learners see are about, and the topics: studyapp/progress/
+dashboard.py); each test opens the dashboard first, so that the cache
 holds them, then writes through the real URLs and opens it again.
 """
 
@@ -9,10 +10,19 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.db.models import F
 from django.test import Client
 
-from quizzes.models import LearnerSettings, ReviewLog
-from tests.factories import PASSWORD, QuestionFactory, UserFactory
+from quizzes.models import LearnerSettings, Question, ReviewLog, Service
+from studyapp.notes.models import ContentRelease
+from tests.factories import (
+    PASSWORD,
+    QuestionFactory,
+    QuestionMemoryFactory,
+    ServiceFactory,
+    StewardshipFactory,
+    UserFactory,
+)
 from tests.studying import Clock, answer, open_study
 
 pytestmark = pytest.mark.django_db
@@ -356,3 +366,62 @@ def test_undoing_a_rating_of_today_keeps_the_cached_earlier_days(signed_in, lear
     assert LearnerSettings.objects.get(learner=learner).history_version == 0  # no write beyond the undo's own
     shown = board(signed_in)
     assert (shown["today"], shown["year"], shown["weeks"]["2 Mar 2026"][-1]) == (0, 1, 1)
+
+
+# ---------------------------------------------------------------- the content (cached under its fingerprint)
+
+
+def topic_questions(client) -> dict[str, int]:
+    """The dashboard's "every topic" table: each topic's name and how many questions learners see about it."""
+    page = client.get("/progress/").content.decode()
+    return {name: int(n) for name, n in re.findall(r'<a href="/notes/[\w-]+/">([^<]+)</a></th><td>(\d+)</td>', page)}
+
+
+def test_questions_added_moved_retired_or_archived_show_at_once(signed_in):
+    s3, ec2 = ServiceFactory(key="s3", name="Amazon S3"), ServiceFactory(key="ec2", name="Amazon EC2")
+    first, *_ = [QuestionFactory(services=[s3]) for _ in range(2)]
+    on_ec2 = QuestionFactory(services=[ec2])
+    assert topic_questions(signed_in) == {"Amazon S3": 2, "Amazon EC2": 1}
+
+    QuestionFactory(services=[ec2])  # an author's new question
+    assert topic_questions(signed_in) == {"Amazon S3": 2, "Amazon EC2": 2}
+
+    # An author's edit moves a question to another topic: a new revision.
+    first.services.set([ec2])
+    Question.objects.filter(pk=first.pk).update(revision=F("revision") + 1)
+    assert topic_questions(signed_in) == {"Amazon S3": 1, "Amazon EC2": 3}
+
+    # An import retires one question and adds another: as many questions, as many revisions.
+    Question.objects.filter(pk=on_ec2.pk).update(is_active=False)
+    QuestionFactory(services=[s3])
+    assert topic_questions(signed_in) == {"Amazon S3": 2, "Amazon EC2": 2}
+
+    archived = StewardshipFactory(status="published")
+    QuestionFactory(bank=archived.bank, services=[s3])
+    assert topic_questions(signed_in) == {"Amazon S3": 3, "Amazon EC2": 2}
+    archived.status = "archived"
+    archived.save()
+    assert topic_questions(signed_in) == {"Amazon S3": 2, "Amazon EC2": 2}
+
+
+def test_a_content_load_that_renames_a_topic_shows_at_once(signed_in):
+    s3 = ServiceFactory(key="s3", name="Amazon S3")
+    QuestionFactory(services=[s3])
+    assert topic_questions(signed_in) == {"Amazon S3": 1}
+    # What load_content does when a topic is renamed: it updates the row and records a release.
+    Service.objects.filter(pk=s3.pk).update(name="Amazon Simple Storage Service")
+    ContentRelease.objects.create(changes={"services updated": 1})
+    assert topic_questions(signed_in) == {"Amazon Simple Storage Service": 1}
+
+
+def test_a_learners_memory_of_a_question_they_no_longer_see_counts_nowhere(signed_in, learner):
+    s3 = ServiceFactory(key="s3", name="Amazon S3")
+    questions = [QuestionFactory(services=[s3]) for _ in range(2)]
+    for question in questions:
+        QuestionMemoryFactory(learner=learner, question=question)
+    page = signed_in.get("/progress/").content.decode()
+    assert re.search(r"Amazon S3</a></th><td>2</td><td>2 \(100 %\)</td>", page)
+    Question.objects.filter(pk=questions[0].pk).update(is_active=False)
+    for _ in range(2):  # read with the content, then with the content from the cache
+        page = signed_in.get("/progress/").content.decode()
+        assert re.search(r"Amazon S3</a></th><td>1</td><td>1 \(100 %\)</td>", page)

@@ -27,7 +27,7 @@ from html import escape
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -35,9 +35,9 @@ from django.utils.safestring import SafeString, mark_safe
 from quizzes.classes import grid, standing
 from quizzes.classes.models import Assignment, Classroom, Membership
 from quizzes.exams.models import GRACE, ExamAttempt
-from quizzes.models import Domain, LearnerSettings, Question, ReviewLog
+from quizzes.models import Domain, LearnerSettings, ReviewLog
+from quizzes.study.catalogue import CONTENT_MARKS, aggregate, content_fingerprint, content_marks
 from studyapp.accounts.models import User
-from studyapp.notes.models import ContentRelease
 from studyapp.progress import charts, readiness, stats
 
 ACTIVITY_DAYS = 30
@@ -97,23 +97,6 @@ class Summary(NamedTuple):
     until: int  # the first of the parts' `until`
 
 
-def _aggregate(rows, function: str, field: str = "pk") -> Subquery:
-    """One aggregate (COUNT, MAX, SUM) over the whole of `rows`, as a subquery without a GROUP BY."""
-    value = Func(F(field), function=function, output_field=IntegerField())
-    return Subquery(rows.order_by().annotate(value=value).values("value"))
-
-
-def _content() -> dict[str, Subquery]:
-    """The content's fingerprint: a load_content run adds a release; an author's edit bumps a question's
-    revision; retiring or adding questions moves their count."""
-    active = Question.objects.active()
-    return {
-        "content_release": Subquery(ContentRelease.objects.order_by("-pk").values("pk")[:1]),
-        "n_questions": _aggregate(active, "COUNT"),
-        "revisions": _aggregate(active, "SUM", "revision"),
-    }
-
-
 def people(classroom: Classroom):
     """The class's learners and co-teachers (`member`, `co_teacher`) by username, as values (Person), with their
     study settings, their work marks (User.work_version and worked_at: moved in the same transaction by every
@@ -127,7 +110,7 @@ def people(classroom: Classroom):
             Q(pk__in=Membership.objects.filter(classroom=classroom).values("learner"))
             | Q(pk__in=Classroom.co_teachers.through.objects.filter(classroom=classroom).values("user"))
         )
-        .annotate(member=Exists(member), co_teacher=Exists(co_teacher), **_content())
+        .annotate(member=Exists(member), co_teacher=Exists(co_teacher), **content_marks())
         .order_by("username")
         .values(
             "pk",
@@ -142,7 +125,7 @@ def people(classroom: Classroom):
     )
 
 
-PERSON = ["member", "co_teacher", "content_release", "n_questions", "revisions"]
+PERSON = ["member", "co_teacher", *CONTENT_MARKS]
 SETTINGS = [f.attname for f in LearnerSettings._meta.concrete_fields if f.attname != "learner_id"]
 
 
@@ -176,7 +159,7 @@ def class_fingerprint(assignments: list[Assignment], learner: Person, now: datet
     """What moves with the class's assignments, the content, the passing of due and opening times, and the
     viewer's time zone (the last activity is shown in it)."""
     return (
-        assignments_fingerprint(assignments, now), learner.content_release, learner.n_questions, learner.revisions,
+        assignments_fingerprint(assignments, now), content_fingerprint(learner),
     )  # fmt: skip
 
 
@@ -221,11 +204,11 @@ def marked(classrooms):
     members = Membership.objects.filter(classroom=OuterRef("pk"))
     co_teachers = Classroom.co_teachers.through.objects.filter(classroom=OuterRef("pk"))
     return classrooms.annotate(
-        co_teacher_count=_aggregate(co_teachers, "COUNT"),  # the teachers' list is read only when there are some
-        board_members=_aggregate(members, "COUNT"),
-        board_latest=_aggregate(members, "MAX"),
-        board_work=_aggregate(members, "SUM", "learner__work_version"),
-        **_content(),
+        co_teacher_count=aggregate(co_teachers, "COUNT"),  # the teachers' list is read only when there are some
+        board_members=aggregate(members, "COUNT"),
+        board_latest=aggregate(members, "MAX"),
+        board_work=aggregate(members, "SUM", "learner__work_version"),
+        **content_marks(),
     )
 
 
@@ -235,7 +218,7 @@ def glance(classroom: Classroom, assignments: list[Assignment], now: datetime) -
     none of these: it shows when the board is next drawn (after a write in the class, or at its `until`)."""
     marks = (
         classroom.board_members, classroom.board_latest, classroom.board_work,
-        classroom.content_release, classroom.n_questions, classroom.revisions,
+        content_fingerprint(classroom),
         assignments_fingerprint(assignments, now),
     )  # fmt: skip
     return Glance(f"classes:board:{CACHE_VERSION}:{classroom.pk}:" + _digest(marks), classroom.board_members)
@@ -299,8 +282,7 @@ def _catalogue(person: Person) -> standing.Catalogue:
     """The catalogue with stems, cached under the content's fingerprint (as read by people(), part of every
     learner's key: a part is never fresher than the catalogue it was computed from). A query of 1,800 questions
     with their topics and stems, or 2 ms to read back."""
-    content = (person.content_release, person.n_questions, person.revisions)
-    key = f"classes:catalogue:{CACHE_VERSION}:" + _digest(content)
+    key = f"classes:catalogue:{CACHE_VERSION}:" + _digest(content_fingerprint(person))
     return cache.get_or_set(key, lambda: standing.Catalogue.read(with_stems=True), timeout=DAY_SECONDS)
 
 

@@ -6,8 +6,11 @@ guide and the concepts that are not services, each in a category.
 
 from pathlib import Path
 
-from quizzes.models import Category, Service
+from django.db.models import F, Func, IntegerField, Subquery
+
+from quizzes.models import Category, Question, Service
 from studyapp.content import ContentError, load_yaml_file, require
+from studyapp.notes.models import ContentRelease
 
 FIELDS = ["name", "short", "use_when"]
 OPTIONAL_FIELDS = ["limits", "pricing", "managed"]  # what a service costs and leaves to you; concepts have none
@@ -20,7 +23,7 @@ def load_services(directory: Path) -> dict[str, int]:
         raise ContentError(path, "expected a top-level mapping 'services:' keyed by service key", 1)
     if not isinstance(data.get("categories"), dict) or not data["categories"]:
         raise ContentError(path, "expected a top-level mapping 'categories:' (key: name)", 1)
-    categories = _load_categories(path, data["categories"])
+    categories, categories_changed = _load_categories(path, data["categories"])
     created = updated = 0
     seen = []
     for order, (source, key, entry) in enumerate(_topic_entries(path, data, directory / "topics")):
@@ -50,8 +53,13 @@ def load_services(directory: Path) -> dict[str, int]:
             updated += 1
         seen.append(key)
     removed, _ = Service.objects.exclude(key__in=seen).delete()
-    Category.objects.exclude(key__in=list(categories)).delete()
-    return {"services created": created, "services updated": updated, "services removed": removed}
+    categories_removed, _ = Category.objects.exclude(key__in=list(categories)).delete()
+    return {
+        "services created": created,
+        "services updated": updated,
+        "services removed": removed,
+        "categories changed": categories_changed + categories_removed,
+    }
 
 
 def _topic_entries(path: Path, data: dict, folder: Path):
@@ -72,16 +80,53 @@ def _topic_entries(path: Path, data: dict, folder: Path):
             yield source, key, entry
 
 
-def _load_categories(path: Path, entries: dict) -> dict[str, int]:
-    """Create or update the categories in file order; returns their ids by key."""
-    ids = {}
+def _load_categories(path: Path, entries: dict) -> tuple[dict[str, int], int]:
+    """Create or update the categories in file order; returns their ids by key, and how many were created or
+    changed (a renamed category is a change of content: load_content then adds a release)."""
+    ids, changed = {}, 0
+    known = {c.key: c for c in Category.objects.all()}
     for order, (key, name) in enumerate(entries.items()):
         if not isinstance(name, str) or not name.strip():
             raise ContentError(path, f"category '{key}' needs a name", getattr(entries, "line", None))
-        category, _ = Category.objects.update_or_create(key=key, defaults={"name": name.strip(), "order": order})
+        values = {"name": name.strip(), "order": order}
+        category = known.get(key)
+        if category is None or any(getattr(category, field) != value for field, value in values.items()):
+            category, _ = Category.objects.update_or_create(key=key, defaults=values)
+            changed += 1
         ids[key] = category.pk
-    return ids
+    return ids, changed
 
 
 def service_keys() -> set[str]:
     return set(Service.objects.values_list("key", flat=True))
+
+
+# ---------------------------------------------------------------- the content's fingerprint
+
+CONTENT_MARKS = ("content_release", "content_questions", "content_ids", "content_revisions")
+
+
+def content_marks() -> dict[str, Subquery]:
+    """What identifies the content learners see, as subqueries to read with another query's row (one aggregate
+    each, no GROUP BY): the latest release of content/ (load_content adds one when anything changed, topics and
+    categories included); of the questions learners see, how many, the sum of their ids (a question added or
+    retired moves it, also when an import adds one and retires another) and the sum of their revisions (an
+    author's edit or an import stores a new one). Caches of what the questions are about are keyed by them."""
+    active = Question.objects.active()
+    return {
+        "content_release": Subquery(ContentRelease.objects.order_by("-pk").values("pk")[:1]),
+        "content_questions": aggregate(active, "COUNT"),
+        "content_ids": aggregate(active, "SUM"),
+        "content_revisions": aggregate(active, "SUM", "revision"),
+    }
+
+
+def content_fingerprint(row) -> tuple:
+    """The content marks an object was read with (annotated by content_marks())."""
+    return tuple(getattr(row, mark) for mark in CONTENT_MARKS)
+
+
+def aggregate(rows, function: str, field: str = "pk") -> Subquery:
+    """One aggregate (COUNT, MAX, SUM) over the whole of `rows`, as a subquery without a GROUP BY."""
+    value = Func(F(field), function=function, output_field=IntegerField())
+    return Subquery(rows.order_by().annotate(value=value).values("value"))

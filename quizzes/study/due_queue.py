@@ -97,7 +97,7 @@ def _datetime(value) -> str | datetime:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _aware(value) -> datetime | None:
+def aware(value) -> datetime | None:
     """A timestamp column read by hand-written SQL: SQLite returns text or a naive UTC datetime, PostgreSQL an
     aware datetime."""
     if value is None:
@@ -131,7 +131,7 @@ def queue_stats(
         )
         row = cursor.fetchone()
     (learning_now, learning_today, reviews_due, done, new_done, *rest) = row
-    next_dues = [_aware(value) for value in rest[:3] if value is not None]
+    next_dues = [aware(value) for value in rest[:3] if value is not None]
     pending_id, learning_id, learning_due, review_id, new_count, new_id, new_version = rest[3:10]
     return Stats(
         learning_now=learning_now,
@@ -142,7 +142,7 @@ def queue_stats(
         next_due=min(next_dues) if next_dues else None,
         pending_id=pending_id,
         learning_id=learning_id,
-        learning_due=_aware(learning_due),
+        learning_due=aware(learning_due),
         review_id=review_id,
         new_count=new_count if new_limit else 0,
         new_id=new_id if new_limit else None,

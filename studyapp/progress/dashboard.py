@@ -1,21 +1,24 @@
 """The progress dashboard: today's numbers, memory and readiness computed on each request; the rest of the
-history cached (Django's cache) under keys that change with it.
+history and the content cached (Django's cache) under keys that change with them.
 
-One query reads today's reviews and a fingerprint of each cached part of the history (how many rows, the
-latest time: from indexes alone): the heatmap's days before today, keyed by the learner, the study day and
-its boundaries (time zone, day start) and the version of the learner's earlier days, which the two writes
-that change them move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version);
-the trainer's answers; the exam attempts. Trainer answers are only added, and every change of an attempt's
-state moves a fingerprint, so any write that changes a part is seen on the next request, from any process.
-A second query reads the topics and their categories, a third every question learners see with its topics
-and the learner's memory of it (today's numbers, forecast, mastery, readiness). A missing or outdated part
-costs one query more: at most three, on a first visit with nothing cached.
+One statement reads today's reviews and a fingerprint of each cached part (how many rows, the latest time:
+from indexes alone): the heatmap's days before today, keyed by the learner, the study day and its boundaries
+(time zone, day start) and the version of the learner's earlier days, which the two writes that change them
+move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version); the trainer's
+answers; the exam attempts; the content (what the questions learners see are about, and the topics: a content
+load records a release, an author's edit a revision, a question added, retired or hidden moves their count and
+ids). Trainer answers are only added, and every change of an attempt's state moves a fingerprint, so any
+write that changes a part is seen on the next request, from any process. A second query reads the learner's
+memories (today's numbers, forecast, mastery, readiness). A missing or outdated part costs one query more: at
+most three, on a first visit with nothing cached (the content comes with the memories, and the topics).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from quizzes.exams.charts import trend
 from quizzes.exams.models import ExamAttempt
@@ -24,7 +27,7 @@ from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 3  # moves when what is cached changes shape
+CACHE_VERSION = 4  # moves when what is cached changes shape
 
 
 @dataclass
@@ -37,10 +40,14 @@ class Charts:
     weeks: list[stats.Week]
     mastery: charts.BarChart
     mastery_rows: list[readiness.CategoryStanding]
-    trainer: charts.BarChart | None
     trainer_rows: list[readiness.ServiceStanding]
     readiness: readiness.Readiness
     weakest: list[readiness.ServiceStanding]
+
+    @cached_property
+    def trainer(self) -> charts.BarChart | None:
+        """Drawn only when the template's cached trainer section is drawn again."""
+        return charts.bars([(s.service.short, [s.trainer]) for s in self.trainer_rows]) if self.trainer_rows else None
 
     # The data tables under the charts: (row header, cells).
 
@@ -77,6 +84,9 @@ class Dashboard:
     open_attempt: ExamAttempt | None
     finished: list[ExamAttempt]  # newest first
     exam_trend: dict | None
+    # The keys of the sections the template caches (`{% cache %}`): what each section shows moves them.
+    trainer_key: str
+    exams_key: str
 
 
 def build(learner, now: datetime) -> Dashboard:
@@ -84,8 +94,8 @@ def build(learner, now: datetime) -> Dashboard:
     prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
     activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
-    topics = stats.catalogue()
-    memory = stats.memory_stats(learner, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now, topics)
+    content, memories = content_and_memories(learner, activity)
+    memory = stats.count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
     attempts = (
         cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[1] else []
@@ -98,12 +108,38 @@ def build(learner, now: datetime) -> Dashboard:
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
         charts=compute_charts(
-            review_history(learner, prefs, day, now, activity), prefs, topics, memory, trainer, exam_answers
+            review_history(learner, prefs, day, now, activity), prefs, content.topics, memory, trainer, exam_answers
         ),
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
+        **section_keys(learner, activity),
     )
+
+
+def section_keys(learner, activity: stats.Activity) -> dict[str, str]:
+    """The keys of the dashboard's sections that no study answer changes, drawn once and cached by the template:
+    the trainer's (the learner's answers, only ever added, and the topics' names: the content's fingerprint) and
+    the exams' (the attempts' fingerprint, and the time zone their dates are shown in). The learner's account is
+    in both (a new account may reuse a deleted one's id on SQLite)."""
+    account = f"{CACHE_VERSION}:{learner.pk}:{learner.date_joined.timestamp():.6f}"
+    return {
+        "trainer_key": ":".join(map(_text, (account, *activity.trainer, *activity.content))),
+        "exams_key": ":".join(map(_text, (account, *activity.exams, timezone.get_current_timezone_name()))),
+    }
+
+
+def content_and_memories(learner, activity: stats.Activity) -> tuple[stats.Content, list[tuple]]:
+    """The content (what the questions learners see are about, and the topics) from the cache while its fingerprint
+    has not moved, and the learner's memories: one query either way (the content comes with the memories when it
+    is read)."""
+    key = f"progress:content:{CACHE_VERSION}:" + ":".join(map(str, activity.content))
+    content = cache.get(key)
+    if content is not None:
+        return content, stats.memory_rows(learner)
+    content, memories = stats.Content.read_with_memories(learner)
+    cache.set(key, content, timeout=stats.DAY)
+    return content, memories
 
 
 def cached(learner, part: str, fingerprint: tuple, compute):
@@ -201,7 +237,6 @@ def compute_charts(
         weeks=weeks,
         mastery=charts.bars([(c.category.name, [c.recall, c.seen_share]) for c in mastery_rows], left=250),
         mastery_rows=mastery_rows,
-        trainer=charts.bars([(s.service.short, [s.trainer]) for s in trainer_rows]) if trainer_rows else None,
         trainer_rows=trainer_rows,
         readiness=readiness.estimate(memory.domains, exams),
         weakest=with_partners(readiness.weakest(standings), catalogue, trainer_history),
