@@ -157,6 +157,25 @@ def test_a_new_study_day_turns_today_into_a_cached_day(signed_in, questions, clo
     assert board(signed_in)["weeks"]["9 Mar 2026"][:2] == [1, 1]
 
 
+def squares(client) -> list[tuple[str, str]]:
+    """The heatmap's squares: (shade, tooltip), oldest day first."""
+    page = client.get("/progress/").content.decode()
+    return re.findall(r'<rect class="day-(\d)" [^>]*><title>([^<]+)</title></rect>', page)
+
+
+def test_a_day_busier_than_any_before_shades_the_earlier_days_again(signed_in, questions, clock):
+    answer_one_wrong(signed_in)
+    answer_one_wrong(signed_in)
+    clock.now = MONDAY.replace(day=10)
+    answer_one_wrong(signed_in)
+    before = squares(signed_in)
+    assert len(before) == 365 and before[-2:] == [("4", "Mon 9 Mar 2026: 2"), ("2", "Tue 10 Mar 2026: 1")]
+    assert before == squares(signed_in)  # the days before today from the cache, drawn as they were
+    for _ in range(3):
+        answer_one_wrong(signed_in)
+    assert squares(signed_in)[-2:] == [("2", "Mon 9 Mar 2026: 2"), ("4", "Tue 10 Mar 2026: 4")]
+
+
 def test_the_days_move_along_with_the_calendar_on_days_without_reviews(signed_in, questions, clock):
     clock.now = MONDAY.replace(day=7)  # Saturday
     answer_one_wrong(signed_in)

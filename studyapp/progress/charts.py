@@ -66,6 +66,49 @@ class Heatmap:
         """The data table: the Monday, then each day's count (empty outside the year)."""
         return [(day_text(week.start), ["" if c is None else c.count for c in week.cells]) for week in self.weeks]
 
+    @property
+    def cells_before_today(self) -> list[HeatCell]:
+        return self.cells[:-1]
+
+    @property
+    def rows_before_this_week(self) -> list[tuple[str, list]]:
+        return self.rows[:-1]
+
+
+def busiest(days) -> int:
+    return max((day.reviews for day in days), default=0)
+
+
+def _place(first_monday: date, day) -> tuple[int, int, int]:
+    """A day's column (weeks since the first Monday) and its square's x, y."""
+    column = (day.date - first_monday).days // 7
+    return column, HEAT_LEFT + column * STEP, HEAT_TOP + day.date.weekday() * STEP
+
+
+def _first_monday(days) -> date:
+    return days[0].date - timedelta(days=days[0].date.weekday())
+
+
+def today_square(days, most: int) -> list[HeatCell]:
+    """The last day's square, placed and shaded as heatmap() does (`most`: the busiest day's reviews)."""
+    day = days[-1]
+    _, x, y = _place(_first_monday(days), day)
+    return [HeatCell(day.date, day.reviews, level(day.reviews, most), x, y)]
+
+
+def heatmap_size(days) -> tuple[int, int]:
+    """The heatmap's width and height, as heatmap() lays it out."""
+    column, _, _ = _place(_first_monday(days), days[-1])
+    return HEAT_LEFT + (column + 1) * STEP, HEAT_TOP + 7 * STEP
+
+
+def this_week(days) -> list[tuple[str, list]]:
+    """The data table's last row, as Heatmap.rows has it: the week of the last day (empty after it)."""
+    today = days[-1].date
+    monday = today - timedelta(days=today.weekday())
+    counts = [day.reviews for day in days[-1 - today.weekday() :]]
+    return [(day_text(monday), counts + [""] * (7 - len(counts)))]
+
 
 def level(count: int, busiest: int) -> int:
     """Four shades by share of the busiest day: 1-25 % -> 1, ... 76-100 % -> 4."""
@@ -76,14 +119,13 @@ def level(count: int, busiest: int) -> int:
 
 def heatmap(days) -> Heatmap:
     """Days (objects with .date and .reviews, oldest first) laid out in weekly columns, Monday on top."""
-    first_monday = days[0].date - timedelta(days=days[0].date.weekday())
-    busiest = max((day.reviews for day in days), default=0)
+    first_monday = _first_monday(days)
+    most = busiest(days)
     cells, months, weeks = [], [], []
     for day in days:
-        column = (day.date - first_monday).days // 7
+        column, x, y = _place(first_monday, day)
         row = day.date.weekday()
-        x, y = HEAT_LEFT + column * STEP, HEAT_TOP + row * STEP
-        cell = HeatCell(day.date, day.reviews, level(day.reviews, busiest), x, y)
+        cell = HeatCell(day.date, day.reviews, level(day.reviews, most), x, y)
         cells.append(cell)
         if column == len(weeks):
             weeks.append(HeatWeek(first_monday + timedelta(weeks=column), [None] * 7))
@@ -99,7 +141,7 @@ def heatmap(days) -> Heatmap:
         weekdays=[("Mon", HEAT_TOP + 9), ("Wed", HEAT_TOP + 2 * STEP + 9), ("Fri", HEAT_TOP + 4 * STEP + 9)],
         width=HEAT_LEFT + len(weeks) * STEP,
         height=HEAT_TOP + 7 * STEP,
-        busiest=busiest,
+        busiest=most,
         weeks=weeks,
     )
 

@@ -33,7 +33,6 @@ CACHE_VERSION = 4  # moves when what is cached changes shape
 @dataclass
 class Charts:
     history: stats.ReviewHistory
-    heatmap: charts.Heatmap
     forecast: charts.ColumnChart
     forecast_total: int
     retention: charts.ColumnChart
@@ -43,6 +42,29 @@ class Charts:
     trainer_rows: list[readiness.ServiceStanding]
     readiness: readiness.Readiness
     weakest: list[readiness.ServiceStanding]
+
+    # The heatmap: the days before today are drawn only when the template's cached part of it is drawn again (its
+    # key has the busiest day: it shades every square); today's square and this week's row are drawn each time.
+
+    @cached_property
+    def heatmap(self) -> charts.Heatmap:
+        return charts.heatmap(self.history.days)
+
+    @cached_property
+    def busiest(self) -> int:
+        return charts.busiest(self.history.days)
+
+    @property
+    def heatmap_size(self) -> tuple[int, int]:
+        return charts.heatmap_size(self.history.days)
+
+    @property
+    def today_square(self) -> list[charts.HeatCell]:
+        return charts.today_square(self.history.days, self.busiest)
+
+    @property
+    def this_week(self) -> list[tuple]:
+        return charts.this_week(self.history.days)
 
     @cached_property
     def trainer(self) -> charts.BarChart | None:
@@ -85,6 +107,7 @@ class Dashboard:
     finished: list[ExamAttempt]  # newest first
     exam_trend: dict | None
     # The keys of the sections the template caches (`{% cache %}`): what each section shows moves them.
+    heatmap_key: str
     trainer_key: str
     exams_key: str
 
@@ -104,26 +127,29 @@ def build(learner, now: datetime) -> Dashboard:
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
     exam_answers = stats.domain_answers(finished[: stats.RECENT_EXAMS])
     trainer = History.for_learner(learner, answered=activity.trainer[0]) if activity.trainer[0] else History()
+    history = review_history(learner, prefs, day, now, activity)
+    board_charts = compute_charts(history, prefs, content.topics, memory, trainer, exam_answers)
     return Dashboard(
         prefs=prefs,
         today=memory.today(prefs.new_per_day),
-        charts=compute_charts(
-            review_history(learner, prefs, day, now, activity), prefs, content.topics, memory, trainer, exam_answers
-        ),
+        charts=board_charts,
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
-        **section_keys(learner, activity),
+        **section_keys(learner, activity, past_days_key(learner, prefs, day), board_charts.busiest),
     )
 
 
-def section_keys(learner, activity: stats.Activity) -> dict[str, str]:
-    """The keys of the dashboard's sections that no study answer changes, drawn once and cached by the template:
-    the trainer's (the learner's answers, only ever added, and the topics' names: the content's fingerprint) and
-    the exams' (the attempts' fingerprint, and the time zone their dates are shown in). The learner's account is
-    in both (a new account may reuse a deleted one's id on SQLite)."""
+def section_keys(learner, activity: stats.Activity, past_days: str, busiest: int) -> dict[str, str]:
+    """The keys of the dashboard's parts that no study answer changes, drawn once and cached by the template: the
+    heatmap's days before today (as the cached earlier days are identified: their key and fingerprint; and the
+    busiest day, which shades every square), the trainer's section (the learner's answers, only ever added, and
+    the topics' names: the content's fingerprint) and the exams' (the attempts' fingerprint, and the time zone
+    their dates are shown in). The learner's account is in each (a new account may reuse a deleted one's id on
+    SQLite)."""
     account = f"{CACHE_VERSION}:{learner.pk}:{learner.date_joined.timestamp():.6f}"
     return {
+        "heatmap_key": ":".join(map(_text, (past_days, *activity.past_days, busiest))),
         "trainer_key": ":".join(map(_text, (account, *activity.trainer, *activity.content))),
         "exams_key": ":".join(map(_text, (account, *activity.exams, timezone.get_current_timezone_name()))),
     }
@@ -157,9 +183,7 @@ def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats
     (today's counted live, by `activity`); else the whole year, counted by one query. The key has the learner
     (their account: a new one may reuse a deleted one's id on SQLite), the study day and its boundaries, and
     the version of their earlier days (moved by the only writes that change them, stats.PastDays)."""
-    boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
-    account = f"{learner.pk}:{learner.date_joined.timestamp():.6f}:{prefs.history_version}"
-    key = f"progress:past-days:{CACHE_VERSION}:{account}:{boundaries}"
+    key = past_days_key(learner, prefs, day)
     if activity.past_days[1] is None:  # no review before today: nothing to count or cache
         empty = stats.PastDays(((0, 0, 0),) * (stats.HEATMAP_DAYS - 1), activity.past_days)
         return stats.history_of(empty, activity, day)
@@ -169,6 +193,12 @@ def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats
     history, past = stats.year_of_reviews(learner, day, prefs.time_zone, prefs.day_start_hour)
     cache.set(key, past, timeout=max(60, int((day.end - now).total_seconds()) + 60))
     return history
+
+
+def past_days_key(learner, prefs, day: StudyDay) -> str:
+    boundaries = f"{day.start.timestamp():.0f}:{prefs.time_zone}:{prefs.day_start_hour}"
+    account = f"{learner.pk}:{learner.date_joined.timestamp():.6f}:{prefs.history_version}"
+    return f"progress:past-days:{CACHE_VERSION}:{account}:{boundaries}"
 
 
 def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[readiness.CategoryStanding]:
@@ -215,7 +245,6 @@ def compute_charts(
     forecast_peak = charts.nice_peak(max(memory.forecast, default=0))
     return Charts(
         history=history,
-        heatmap=charts.heatmap(history.days),
         forecast=charts.columns(
             ["today" if n == 0 else f"+{n}d" for n in range(stats.FORECAST_DAYS)],
             memory.forecast,

@@ -38,12 +38,12 @@ def _text(value) -> str:
 
 
 @register.simple_tag
-def heatmap_squares(heatmap):
-    """One square per study day (studyapp.progress.charts.heatmap), its count in its tooltip."""
+def heatmap_squares(cells):
+    """One square per study day (studyapp.progress.charts.HeatCell), its count in its tooltip."""
     return mark_safe(
         "".join(
             f'<rect class="day-{c.level}" x="{c.x}" y="{c.y}" width="11" height="11"><title>{c.label}</title></rect>'
-            for c in heatmap.cells
+            for c in cells
         )
     )
 
