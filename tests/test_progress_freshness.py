@@ -163,7 +163,7 @@ def squares(client) -> list[tuple[str, str]]:
     return re.findall(r'<rect class="day-(\d)" [^>]*><title>([^<]+)</title></rect>', page)
 
 
-def test_a_day_busier_than_any_before_shades_the_earlier_days_again(signed_in, questions, clock):
+def test_today_is_shaded_by_the_busiest_earlier_day_and_at_most_the_darkest(signed_in, questions, clock):
     answer_one_wrong(signed_in)
     answer_one_wrong(signed_in)
     clock.now = MONDAY.replace(day=10)
@@ -171,9 +171,15 @@ def test_a_day_busier_than_any_before_shades_the_earlier_days_again(signed_in, q
     before = squares(signed_in)
     assert len(before) == 365 and before[-2:] == [("4", "Mon 9 Mar 2026: 2"), ("2", "Tue 10 Mar 2026: 1")]
     assert before == squares(signed_in)  # the days before today from the cache, drawn as they were
-    for _ in range(3):
+    for _ in range(3):  # today becomes the busiest day: the darkest, the earlier days keep their shades
         answer_one_wrong(signed_in)
-    assert squares(signed_in)[-2:] == [("2", "Mon 9 Mar 2026: 2"), ("4", "Tue 10 Mar 2026: 4")]
+    assert squares(signed_in)[-2:] == [("4", "Mon 9 Mar 2026: 2"), ("4", "Tue 10 Mar 2026: 4")]
+    clock.now = MONDAY.replace(day=11)  # a day later, the busiest earlier day shades the others
+    assert squares(signed_in)[-3:] == [
+        ("2", "Mon 9 Mar 2026: 2"),
+        ("4", "Tue 10 Mar 2026: 4"),
+        ("0", "Wed 11 Mar 2026: 0"),
+    ]
 
 
 def test_the_days_move_along_with_the_calendar_on_days_without_reviews(signed_in, questions, clock):

@@ -79,6 +79,13 @@ def busiest(days) -> int:
     return max((day.reviews for day in days), default=0)
 
 
+def shade(day, days, most_before: int) -> int:
+    """A day's shade: by its share of the busiest day before today; today (the last day) by its share of the
+    busier of that day and itself, so that a day busier than any before is the darkest and leaves the year's shades
+    as they were (they do not move with each of today's answers)."""
+    return level(day.reviews, max(most_before, day.reviews) if day is days[-1] else most_before)
+
+
 def _place(first_monday: date, day) -> tuple[int, int, int]:
     """A day's column (weeks since the first Monday) and its square's x, y."""
     column = (day.date - first_monday).days // 7
@@ -89,11 +96,11 @@ def _first_monday(days) -> date:
     return days[0].date - timedelta(days=days[0].date.weekday())
 
 
-def today_square(days, most: int) -> list[HeatCell]:
-    """The last day's square, placed and shaded as heatmap() does (`most`: the busiest day's reviews)."""
+def today_square(days) -> list[HeatCell]:
+    """The last day's square, placed and shaded as heatmap() does."""
     day = days[-1]
     _, x, y = _place(_first_monday(days), day)
-    return [HeatCell(day.date, day.reviews, level(day.reviews, most), x, y)]
+    return [HeatCell(day.date, day.reviews, shade(day, days, busiest(days[:-1])), x, y)]
 
 
 def heatmap_size(days) -> tuple[int, int]:
@@ -120,12 +127,12 @@ def level(count: int, busiest: int) -> int:
 def heatmap(days) -> Heatmap:
     """Days (objects with .date and .reviews, oldest first) laid out in weekly columns, Monday on top."""
     first_monday = _first_monday(days)
-    most = busiest(days)
+    most_before = busiest(days[:-1])
     cells, months, weeks = [], [], []
     for day in days:
         column, x, y = _place(first_monday, day)
         row = day.date.weekday()
-        cell = HeatCell(day.date, day.reviews, level(day.reviews, most), x, y)
+        cell = HeatCell(day.date, day.reviews, shade(day, days, most_before), x, y)
         cells.append(cell)
         if column == len(weeks):
             weeks.append(HeatWeek(first_monday + timedelta(weeks=column), [None] * 7))
@@ -141,7 +148,7 @@ def heatmap(days) -> Heatmap:
         weekdays=[("Mon", HEAT_TOP + 9), ("Wed", HEAT_TOP + 2 * STEP + 9), ("Fri", HEAT_TOP + 4 * STEP + 9)],
         width=HEAT_LEFT + len(weeks) * STEP,
         height=HEAT_TOP + 7 * STEP,
-        busiest=most,
+        busiest=max(most_before, days[-1].reviews) if days else 0,
         weeks=weeks,
     )
 

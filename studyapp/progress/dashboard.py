@@ -44,15 +44,19 @@ class Charts:
     weakest: list[readiness.ServiceStanding]
 
     # The heatmap: the days before today are drawn only when the template's cached part of it is drawn again (its
-    # key has the busiest day: it shades every square); today's square and this week's row are drawn each time.
+    # key has the busiest of them: it shades every square); today's square and this week's row are drawn each time.
 
     @cached_property
     def heatmap(self) -> charts.Heatmap:
         return charts.heatmap(self.history.days)
 
-    @cached_property
+    @property
     def busiest(self) -> int:
         return charts.busiest(self.history.days)
+
+    @property
+    def busiest_before_today(self) -> int:
+        return charts.busiest(self.history.days[:-1])
 
     @property
     def heatmap_size(self) -> tuple[int, int]:
@@ -60,7 +64,7 @@ class Charts:
 
     @property
     def today_square(self) -> list[charts.HeatCell]:
-        return charts.today_square(self.history.days, self.busiest)
+        return charts.today_square(self.history.days)
 
     @property
     def this_week(self) -> list[tuple]:
@@ -136,14 +140,14 @@ def build(learner, now: datetime) -> Dashboard:
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
-        **section_keys(learner, activity, past_days_key(learner, prefs, day), board_charts.busiest),
+        **section_keys(learner, activity, past_days_key(learner, prefs, day), board_charts.busiest_before_today),
     )
 
 
 def section_keys(learner, activity: stats.Activity, past_days: str, busiest: int) -> dict[str, str]:
     """The keys of the dashboard's parts that no study answer changes, drawn once and cached by the template: the
     heatmap's days before today (as the cached earlier days are identified: their key and fingerprint; and the
-    busiest day, which shades every square), the trainer's section (the learner's answers, only ever added, and
+    busiest of them, which shades every square), the trainer's section (the learner's answers, only ever added, and
     the topics' names: the content's fingerprint) and the exams' (the attempts' fingerprint, and the time zone
     their dates are shown in). The learner's account is in each (a new account may reuse a deleted one's id on
     SQLite)."""
