@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.db.models import F
 from django.test import Client
 
@@ -450,3 +451,28 @@ def test_a_learners_memory_of_a_question_they_no_longer_see_counts_nowhere(signe
     for _ in range(2):  # read with the content, then with the content from the cache
         page = signed_in.get("/progress/").content.decode()
         assert re.search(r"Amazon S3</a></th><td>1</td><td>1 \(100 %\)</td>", page)
+
+
+def without_tokens(page: str) -> str:
+    """The page without what differs on every response: CSRF tokens and CSP nonces."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    page = re.sub(r'"X-CSRFToken": "[^"]+"', "", page)
+    return re.sub(r'nonce="[^"]+"', "", page)
+
+
+def test_every_part_drawn_from_the_cache_is_the_page_drawn_without_it(
+    signed_in, learner, questions, loaded_content, clock
+):
+    for day in (2, 5, 9):  # three weeks of study, the last one today's (a Monday)
+        clock.now = MONDAY.replace(day=day)
+        answer_one_wrong(signed_in)
+        answer_one_wrong(signed_in)
+    answer_a_scenario(signed_in)
+    finished = start_exam(signed_in)
+    assert signed_in.post(f"/exam/{finished}/submit", {"seq": "0", "confirm": "yes"}).status_code == 302
+    signed_in.get("/progress/")  # the cache holds every part
+    answer_one_wrong(signed_in)  # today moves on: today's square, this week's row and bar are drawn again
+    from_cache = without_tokens(signed_in.get("/progress/").content.decode())
+    cache.clear()
+    assert from_cache == without_tokens(signed_in.get("/progress/").content.decode())
+    assert "<title>Mon 2 Mar 2026: 2</title>" in from_cache and f'href="/exam/{finished}/results/"' in from_cache

@@ -27,7 +27,7 @@ from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
 from studyapp.progress import charts, readiness, stats
 
-CACHE_VERSION = 4  # moves when what is cached changes shape
+CACHE_VERSION = 5  # moves when what is cached changes shape
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Charts:
 
     # The heatmap: the days before today are drawn only when the template's cached part of it is drawn again (its
     # key has the busiest of them: it shades every square); today's square and this week's row are drawn each time.
+    # The retention chart's weeks before this one likewise.
 
     @cached_property
     def heatmap(self) -> charts.Heatmap:
@@ -83,9 +84,21 @@ class Charts:
 
     @property
     def retention_table(self) -> list[tuple]:
+        return self._retention_rows(self.weeks)
+
+    @property
+    def retention_table_before_this_week(self) -> list[tuple]:
+        return self._retention_rows(self.weeks[:-1])
+
+    @property
+    def retention_this_week(self) -> list[tuple]:
+        return self._retention_rows(self.weeks[-1:])
+
+    @staticmethod
+    def _retention_rows(weeks: list[stats.Week]) -> list[tuple]:
         return [
             (charts.day_text(week.start), [week.review_answers, week.review_right, charts.percent(week.retention)])
-            for week in self.weeks
+            for week in weeks
         ]
 
     @property
@@ -111,7 +124,7 @@ class Dashboard:
     finished: list[ExamAttempt]  # newest first
     exam_trend: dict | None
     # The keys of the sections the template caches (`{% cache %}`): what each section shows moves them.
-    heatmap_key: str
+    earlier_days_key: str
     trainer_key: str
     exams_key: str
 
@@ -140,20 +153,20 @@ def build(learner, now: datetime) -> Dashboard:
         open_attempt=open_attempt,
         finished=finished,
         exam_trend=trend(reversed(finished)),
-        **section_keys(learner, activity, past_days_key(learner, prefs, day), board_charts.busiest_before_today),
+        **section_keys(learner, activity, past_days_key(learner, prefs, day)),
     )
 
 
-def section_keys(learner, activity: stats.Activity, past_days: str, busiest: int) -> dict[str, str]:
+def section_keys(learner, activity: stats.Activity, past_days: str) -> dict[str, str]:
     """The keys of the dashboard's parts that no study answer changes, drawn once and cached by the template: the
-    heatmap's days before today (as the cached earlier days are identified: their key and fingerprint; and the
-    busiest of them, which shades every square), the trainer's section (the learner's answers, only ever added, and
+    heatmap's days and the retention chart's weeks before today's (as the cached earlier days are identified: their
+    key and fingerprint), the trainer's section (the learner's answers, only ever added, and
     the topics' names: the content's fingerprint) and the exams' (the attempts' fingerprint, and the time zone
     their dates are shown in). The learner's account is in each (a new account may reuse a deleted one's id on
     SQLite)."""
     account = f"{CACHE_VERSION}:{learner.pk}:{learner.date_joined.timestamp():.6f}"
     return {
-        "heatmap_key": ":".join(map(_text, (past_days, *activity.past_days, busiest))),
+        "earlier_days_key": ":".join(map(_text, (past_days, *activity.past_days))),
         "trainer_key": ":".join(map(_text, (account, *activity.trainer, *activity.content))),
         "exams_key": ":".join(map(_text, (account, *activity.exams, timezone.get_current_timezone_name()))),
     }

@@ -440,14 +440,11 @@ def count_memories(
     bounds = Bounds(now.timestamp(), today.start.timestamp(), today.end.timestamp(), [d.timestamp() for d in forecast])
     curve = ForgettingCurve.of(sched, now)
     stats = MemoryStats(forecast=[0] * FORECAST_DAYS, questions=len(content.questions))
-    # [seen, summed recall] per group, made Coverage with the group's number of questions at the end.
-    domains: dict[str, list] = {}
-    services: dict[int, list] = {}
-    categories: dict[int | None, list] = {}
+    seen, recall_sum = [0] * len(content.totals), [0.0] * len(content.totals)
     questions = content.questions
     for pk, state, stability, suspended, last_review, due, buried, introduced in rows:
-        about = questions.get(pk)
-        if about is None:  # a question learners no longer see
+        slots = questions.get(pk)
+        if slots is None:  # a question learners no longer see
             continue
         set_aside = suspended or (buried is not None and buried > bounds.now)
         if last_review is None:
@@ -455,15 +452,12 @@ def count_memories(
             continue
         recall = curve.recall(stability, last_review)
         stats.count_reviewed(bounds, state, last_review, due, suspended, set_aside, introduced)
-        domain, service_ids, category_ids = about
-        _tally(domains, domain, recall)
-        for key in service_ids:
-            _tally(services, key, recall)
-        for key in category_ids:
-            _tally(categories, key, recall)
-    stats.domains = _coverage(content.domains, domains)
-    stats.services = _coverage(content.services, services)
-    stats.categories = _coverage(content.categories, categories)
+        for slot in slots:
+            seen[slot] += 1
+            recall_sum[slot] += recall
+    coverage = {"domain": stats.domains, "service": stats.services, "category": stats.categories}
+    for slot, (kind, key) in enumerate(content.groups):
+        coverage[kind][key] = Coverage(content.totals[slot], seen[slot], recall_sum[slot])
     return stats
 
 
@@ -471,21 +465,6 @@ def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
     """What the learner can study today (the dashboard reads it from the same query as the charts)."""
     sched = prefs.scheduler()
     return memory_stats(learner, sched, today, prefs.time_zone, prefs.day_start_hour, now).today(prefs.new_per_day)
-
-
-def _tally(groups: dict, key, recall: float) -> None:
-    """Count a question seen in its group: [seen, summed recall]."""
-    tally = groups.get(key)
-    if tally is None:
-        groups[key] = [1, recall]
-    else:
-        tally[0] += 1
-        tally[1] += recall
-
-
-def _coverage(totals: dict, tallies: dict) -> dict:
-    """Coverage per group: its questions (from the content), and the seen ones' count and summed recall."""
-    return {key: Coverage(questions, *tallies.get(key, (0, 0.0))) for key, questions in totals.items()}
 
 
 class TopicCategory(NamedTuple):
@@ -532,13 +511,14 @@ def catalogue() -> list[Topic]:
 @dataclass(frozen=True)
 class Content:
     """The questions learners see as the dashboard counts them, and the topics: what changes only with the content
-    (keyed in the cache by its fingerprint, quizzes.study.catalogue.content_marks)."""
+    (keyed in the cache by its fingerprint, quizzes.study.catalogue.content_marks). Each group a question counts in
+    (its exam domain, each of its topics, each of their categories once) has a number, its slot: a learner's
+    memories are tallied in lists by slot."""
 
     topics: list[Topic]  # in the catalogue's order
-    questions: dict[int, tuple[str, tuple[int, ...], tuple[int | None, ...]]]  # id -> domain, topics, categories
-    domains: dict[str, int]  # questions per exam domain, per topic, per category (a question once in each)
-    services: dict[int, int]
-    categories: dict[int | None, int]
+    groups: list[tuple[str, str | int | None]]  # per slot: ("domain", key), ("service", id) or ("category", id)
+    totals: list[int]  # per slot: its questions
+    questions: dict[int, tuple[int, ...]]  # question id -> the slots it counts in
 
     @classmethod
     def read_with_memories(cls, learner) -> tuple["Content", list[tuple]]:
@@ -569,16 +549,22 @@ class Content:
     def of(cls, topics: list[Topic], about: dict[int, tuple[str, list[int]]]) -> "Content":
         """The content from the topics and each question's domain and topics."""
         category_of = {topic.pk: topic.category_id for topic in topics}
-        questions, domains, services, categories = {}, {}, {}, {}
+        slots: dict[tuple[str, str | int | None], int] = {}
+        totals: list[int] = []
+        questions = {}
         for pk, (domain, service_ids) in about.items():
-            category_ids = tuple(dict.fromkeys(category_of[key] for key in service_ids))
-            questions[pk] = (domain, tuple(service_ids), category_ids)
-            domains[domain] = domains.get(domain, 0) + 1
-            for key in service_ids:
-                services[key] = services.get(key, 0) + 1
-            for key in category_ids:
-                categories[key] = categories.get(key, 0) + 1
-        return cls(topics, questions, domains, services, categories)
+            groups = [("domain", domain)]
+            groups += [("service", key) for key in service_ids]
+            groups += dict.fromkeys(("category", category_of[key]) for key in service_ids)  # a category once
+            mine = []
+            for group in groups:
+                slot = slots.setdefault(group, len(slots))
+                if slot == len(totals):
+                    totals.append(0)
+                totals[slot] += 1
+                mine.append(slot)
+            questions[pk] = tuple(mine)
+        return cls(topics, list(slots), totals, questions)
 
 
 # ---------------------------------------------------------------- exams

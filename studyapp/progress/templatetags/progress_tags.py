@@ -76,20 +76,22 @@ def topic_rows(category, study_url: str):
 
 
 @register.simple_tag
-def column_marks(chart, title_prefix: str = ""):
+def column_marks(chart, title_prefix: str = "", part: str = ""):
     """The bars of a column chart (studyapp.progress.charts.columns) with their tooltips, and the labels of
-    every tick under the axis. A column without a value has no bar."""
+    every tick under the axis. A column without a value has no bar. `part`: "before-last" or "last" draws only
+    those columns (a template caches the first)."""
     prefix = _text(title_prefix)
+    columns = {"before-last": chart.columns[:-1], "last": chart.columns[-1:]}.get(part, chart.columns)
     marks = [
         f'<rect class="chart-bar" x="{c.x}" y="{c.y}" width="{chart.bar_width}" height="{c.height}">'
         f"<title>{prefix}{_text(c.label)}: {_text(c.text)}</title></rect>"
-        for c in chart.columns
+        for c in columns
         if c.value is not None
     ]
     under = chart.bottom + 16
     marks += [
         f'<text class="chart-label" x="{c.center}" y="{under}" text-anchor="middle">{_text(c.label)}</text>'
-        for c in chart.columns
+        for c in columns
         if c.tick
     ]
     return mark_safe("".join(marks))
