@@ -490,3 +490,24 @@ def test_editing_an_exam_leaves_finished_attempts_and_other_assignments_alone(
     assert "running attempt" not in page
     assert {a.pk: a.deadline for a in ExamAttempt.objects.all()} == before
     assert elsewhere.pk in before
+
+
+def test_a_running_exam_whose_due_time_moved_before_now_no_longer_shows_on_the_progress_dashboard(
+    client,
+    instructor,
+    learner,
+    exam_assignment,
+    clock,  # noqa: F811
+):
+    clock.now = clock.now.replace(second=0, microsecond=0)
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, exam_assignment)
+    running = ExamAttempt.objects.get()
+    assert f'href="/exam/{running.pk}/">Continue exam' in client.get("/progress/").content.decode()  # now cached
+    client.force_login(instructor)
+    _edit_due(client, exam_assignment, clock.now + timedelta(minutes=2))
+    client.force_login(learner)
+    clock.advance(minutes=3)  # past the new due time; the sweeper has not closed the attempt yet
+    assert ExamAttempt.objects.get().state == "in_progress"
+    assert "Continue exam" not in client.get("/progress/").content.decode()

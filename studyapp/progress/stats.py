@@ -225,7 +225,9 @@ class Activity:
     review_right: int
     past_days: tuple[int, datetime | None]  # reviews of the day before today, the latest review before today
     trainer: tuple[int]  # trainer answers, written once each: how many
-    exams: tuple[int, int, datetime | None]  # attempts open, in all (a merge adds some), the latest start
+    # Attempts open, in all (a merge adds some), the latest start, the open ones' latest deadline (a teacher who
+    # moves an assigned exam's due time cuts a running attempt's).
+    exams: tuple[int, int, datetime | None, datetime | None]
     content: tuple  # the content's fingerprint (quizzes.study.catalogue.content_marks)
 
 
@@ -243,6 +245,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         *(learner.pk, at(yesterday_start), at(today.start)),  # past
         *(learner.pk, at(year_start), at(today.start)),  # latest
         *(learner.pk, learner.pk, ExamAttempt.State.IN_PROGRESS, learner.pk, learner.pk),  # answers, exams
+        *(learner.pk, ExamAttempt.State.IN_PROGRESS),  # the open attempts' deadline
         *(learner.pk, at(today.start), at(today.end)),  # today's reviews
         *visible_params,  # the content's marks
     ]
@@ -251,7 +254,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
             ACTIVITY_SQL.format(state_before=_state_before(), review=State.Review.value, visible=visible, **TABLES),
             params,
         )
-        (reviews, review_answers, review_right, past, latest, answers, open_exams, all_exams, latest_exam,
+        (reviews, review_answers, review_right, past, latest, answers, open_exams, all_exams, latest_exam, deadline,
          *content) = cursor.fetchone()  # fmt: skip
     return Activity(
         reviews=reviews,
@@ -259,7 +262,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         review_right=review_right,
         past_days=(past, aware(latest)),
         trainer=(answers,),
-        exams=(open_exams, all_exams, aware(latest_exam)),
+        exams=(open_exams, all_exams, aware(latest_exam), aware(deadline)),
         content=tuple(content),
     )
 
@@ -273,11 +276,11 @@ TABLES = {
 }
 
 # Today's reviews (all, answers to questions in review state, and those right), and the fingerprints: reviews of
-# the day before today and the latest before today (PastDays), trainer answers, exam attempts open, in all and the
-# latest start, and the content's marks (as quizzes.study.catalogue.content_marks reads them: the latest release;
-# of the questions learners see, how many, their ids' sum and their revisions' sum, from one pass over them). The
-# latest review is the last index entry of the range (MAX read the whole range on PostgreSQL). The questions
-# learners see: the due queue's condition, compiled from Question.objects.active().
+# the day before today and the latest before today (PastDays), trainer answers, exam attempts open, in all, the
+# latest start and the open ones' latest deadline, and the content's marks (as quizzes.study.catalogue.content_marks
+# reads them: the latest release; of the questions learners see, how many, their ids' sum and their revisions' sum,
+# from one pass over them). The latest review is the last index entry of the range (MAX read the whole range on
+# PostgreSQL). The questions learners see: the due queue's condition, compiled from Question.objects.active().
 ACTIVITY_SQL = """
 SELECT
     today.reviews, today.review_answers, today.review_right,
@@ -288,6 +291,7 @@ SELECT
     (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s AND state = %s),
     (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s),
     (SELECT MAX(started_at) FROM {attempts} WHERE learner_id = %s),
+    (SELECT MAX(deadline) FROM {attempts} WHERE learner_id = %s AND state = %s),
     (SELECT MAX(id) FROM {releases}),
     content.questions, content.ids, content.revisions
 FROM
