@@ -416,6 +416,15 @@ def _edit_due(client, assignment, due) -> str:
     return response.content.decode()
 
 
+def _start_once_open(client, learner, assignment, clock) -> ExamAttempt:  # noqa: F811
+    """The learner starts the exam a minute after it opens (on a whole minute); their running attempt."""
+    clock.now = clock.now.replace(second=0, microsecond=0)
+    client.force_login(learner)
+    clock.advance(hours=1, minutes=1)
+    _start(client, assignment)
+    return ExamAttempt.objects.get()
+
+
 def test_moving_the_due_time_earlier_cuts_the_running_attempts_at_it(
     client,
     instructor,
@@ -423,11 +432,7 @@ def test_moving_the_due_time_earlier_cuts_the_running_attempts_at_it(
     exam_assignment,
     clock,  # noqa: F811
 ):
-    clock.now = clock.now.replace(second=0, microsecond=0)
-    client.force_login(learner)
-    clock.advance(hours=1, minutes=1)
-    _start(client, exam_assignment)
-    running = ExamAttempt.objects.get()
+    running = _start_once_open(client, learner, exam_assignment, clock)
     assert running.deadline == clock.now + timedelta(minutes=30)  # its time limit, well before the due time
     client.force_login(instructor)
     page = _edit_due(client, exam_assignment, clock.now + timedelta(minutes=10))
@@ -499,11 +504,7 @@ def test_a_running_exam_whose_due_time_moved_before_now_no_longer_shows_on_the_p
     exam_assignment,
     clock,  # noqa: F811
 ):
-    clock.now = clock.now.replace(second=0, microsecond=0)
-    client.force_login(learner)
-    clock.advance(hours=1, minutes=1)
-    _start(client, exam_assignment)
-    running = ExamAttempt.objects.get()
+    running = _start_once_open(client, learner, exam_assignment, clock)
     assert f'href="/exam/{running.pk}/">Continue exam' in client.get("/progress/").content.decode()  # now cached
     client.force_login(instructor)
     _edit_due(client, exam_assignment, clock.now + timedelta(minutes=2))
