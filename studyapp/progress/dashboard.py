@@ -160,10 +160,9 @@ def build(learner, now: datetime) -> Dashboard:
 def section_keys(learner, activity: stats.Activity, past_days: str) -> dict[str, str]:
     """The keys of the dashboard's parts that no study answer changes, drawn once and cached by the template: the
     heatmap's days and the retention chart's weeks before today's (as the cached earlier days are identified: their
-    key and fingerprint), the trainer's section (the learner's answers, only ever added, and
-    the topics' names: the content's fingerprint) and the exams' (the attempts' fingerprint, and the time zone
-    their dates are shown in). The learner's account is in each (a new account may reuse a deleted one's id on
-    SQLite)."""
+    key and fingerprint), the trainer's section (the learner's answers, only ever added, and the topics' names: the
+    content's fingerprint) and the exams' (the attempts' fingerprint, and the time zone their dates are shown in).
+    The learner's account is in each (a new account may reuse a deleted one's id on SQLite)."""
     account = f"{CACHE_VERSION}:{learner.pk}:{learner.date_joined.timestamp():.6f}"
     return {
         "earlier_days_key": ":".join(map(_text, (past_days, *activity.past_days))),
