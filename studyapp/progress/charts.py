@@ -58,7 +58,6 @@ class Heatmap:
     weekdays: list[tuple[str, int]]  # (label, y) for Mon, Wed, Fri
     width: int
     height: int
-    busiest: int
     weeks: list[HeatWeek]
 
     @property
@@ -148,7 +147,6 @@ def heatmap(days) -> Heatmap:
         weekdays=[("Mon", HEAT_TOP + 9), ("Wed", HEAT_TOP + 2 * STEP + 9), ("Fri", HEAT_TOP + 4 * STEP + 9)],
         width=HEAT_LEFT + len(weeks) * STEP,
         height=HEAT_TOP + 7 * STEP,
-        busiest=max(most_before, days[-1].reviews) if days else 0,
         weeks=weeks,
     )
 
