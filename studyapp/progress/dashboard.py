@@ -83,10 +83,6 @@ class Charts:
         return [(column.label, [column.value]) for column in self.forecast.columns]
 
     @property
-    def retention_table(self) -> list[tuple]:
-        return self._retention_rows(self.weeks)
-
-    @property
     def retention_table_before_this_week(self) -> list[tuple]:
         return self._retention_rows(self.weeks[:-1])
 
