@@ -47,7 +47,7 @@ MIN_ANSWERS = 5  # a topic needs this many answers from the class to rank among 
 
 CACHE_VERSION = 3  # moves when what is cached changes shape (or its markup: 2, the cell heads; 3, (digest, part))
 # Time moves a learner's part without any write in three ways: a memory's recall (FSRS retrievability, from the
-# whole days since its last review: standing._recall) steps when another day has passed since that review, a
+# whole days since its last review: ForgettingCurve.recall) steps when another day has passed since that review, a
 # running exam's time runs out (it shows done), and the activity chart's days move at UTC midnight. A part
 # records the first of those instants after it was computed (`until`) and is computed again from then on: exact,
 # where a time bucket in the key would show a step up to a bucket late and recompute the whole class every
@@ -294,7 +294,7 @@ def _timeout(parts, now: datetime) -> int:
 def _until(memories: list[tuple], now: datetime) -> dict[int, int]:
     """Per learner, the first instant after `now` (seconds since the epoch) at which their part moves by time
     alone: the next UTC midnight, or sooner the next whole day since a memory's last review (its recall's next
-    step, as standing._recall counts days: whole seconds, floored days)."""
+    step, as ForgettingCurve.recall counts days: whole seconds, floored days)."""
     seconds = int(now.timestamp())
     midnight = (seconds // DAY_SECONDS + 1) * DAY_SECONDS
     until: dict[int, int] = {}

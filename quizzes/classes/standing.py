@@ -13,7 +13,7 @@ Everything for a class comes from a fixed number of queries, whatever the number
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, FilteredRelation, FloatField, Max, OuterRef, Q, Subquery
@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Coalesce
 from quizzes.classes.models import Assignment, AssignmentAttempt
 from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
+from quizzes.study.scheduling import ForgettingCurve
 from quizzes.trainer.models import RoundItem, Scenario
 from studyapp.progress.stats import EpochSeconds
 
@@ -309,34 +310,11 @@ def retrievabilities(learner_ids: list[int], memories: list[tuple], now: datetim
     learners' settings, unless `saved` has them)."""
     if saved is None:
         saved = {s.learner_id: s for s in LearnerSettings.objects.filter(learner_id__in=learner_ids)}
-    curves = {pk: _forgetting_curve(saved.get(pk, LearnerSettings()).scheduler()) for pk in learner_ids}
-    now_us = (now - EPOCH) // MICROSECOND
+    curves = {pk: ForgettingCurve.of(saved.get(pk, LearnerSettings()).scheduler(), now) for pk in learner_ids}
     recall = {}
     for learner_id, question_id, stability, last_review, *_ in memories:
-        recall[(learner_id, question_id)] = _recall(curves[learner_id], stability, last_review, now_us)
+        recall[(learner_id, question_id)] = curves[learner_id].recall(stability, last_review)
     return recall, {pk: saved.get(pk, LearnerSettings()).desired_retention for pk in learner_ids}
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-DAY_US = 86_400_000_000
-
-
-def _forgetting_curve(scheduler) -> tuple[float, float]:
-    """(factor, decay) of the scheduler's forgetting curve, computed as fsrs.Scheduler computes them."""
-    decay = -scheduler.parameters[20]
-    return 0.9 ** (1 / decay) - 1, decay
-
-
-def _recall(curve: tuple[float, float], stability, last_review: int, now_us: int) -> float:
-    """Scheduler.get_card_retrievability() for a memory read by read_memories() (its last review in whole seconds
-    since the epoch), with the same arithmetic in the same order, without building a Card and a datetime per
-    memory (20,000 for a class of 200): whole days elapsed, then (1 + factor * days / stability) ** decay."""
-    if stability is None:
-        return 0
-    factor, decay = curve
-    days = max(0, (now_us - last_review * 1_000_000) // DAY_US)
-    return (1 + factor * days / stability) ** decay
 
 
 def _mastery(result: ClassProgress, learner_ids, assignments, now, memories, catalogue, recall, settings) -> None:
