@@ -86,11 +86,14 @@ def submit_burst(base_url: str, seed: dict) -> tuple[bool, str]:
     import urllib.request
 
     sessions, ids = seed["burst_sessions"].split(","), seed["burst_attempts"].split(",")
-    barrier = threading.Barrier(len(ids))
+    # Read here, not in the threads: a thread that queries takes a pooled connection and holds it until it ends, so
+    # 50 of them would wait on a pool of 10, and one timing out would leave the others at the barrier for ever.
+    seqs = dict(ExamAttempt.objects.filter(pk__in=ids).values_list("pk", "seq"))
+    barrier = threading.Barrier(len(ids), timeout=60)
     statuses: list[int] = []
 
     def submit(session: str, attempt_id: str) -> None:
-        seq = ExamAttempt.objects.get(pk=attempt_id).seq
+        seq = seqs[int(attempt_id)]
         request = urllib.request.Request(
             f"{base_url}/exam/{attempt_id}/submit",
             data=f"seq={seq}&confirm=yes".encode(),
