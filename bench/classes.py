@@ -112,7 +112,7 @@ def rate_one_question(learners: list[int]):
                     Rating.Good, now, prefs, revision=memory.question.revision, shown=[], answer=[],
                     correct=True, response_ms=4000,
                 )  # fmt: skip
-                User.record_work_of(learner_id, now)  # as quizzes.study.session.rate() does
+                User.record_work_of(learner_id, now)  # as quizzes.study.answers.rate() does
 
     return step
 

@@ -152,6 +152,7 @@ def seed_posts(learner) -> dict:
     Idempotent: each run starts these bench learners over (a kept PostgreSQL bench database would otherwise
     run out of questions they have not met) and mints tokens for new questions."""
     from quizzes.study import session
+    from quizzes.study.answers import answer, check_answer, read_token
 
     now = timezone.now()
     answers, rates, count_answer, count_rate = [], [], None, None
@@ -171,9 +172,9 @@ def seed_posts(learner) -> dict:
             answer_pairs.append((showing.token, "+".join(str(pk) for pk in given)))
         for question_id in to_rate:
             showing = session.show(user, choices[question_id][0].question, None, now, choices=choices[question_id])
-            data = session.read_token(showing.token, user, "study.answer")
+            data = read_token(showing.token, user, "study.answer")
             right = [c.pk for c in showing.choices if c.correct]
-            feedback = session.answer(user, session.check_answer(data, right, now), now)
+            feedback = answer(user, check_answer(data, right, now), now)
             rate_pairs.append((feedback.rate_token, 3))
         session_key = login_session(user)
         if index == POST_LEARNERS:

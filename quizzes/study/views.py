@@ -1,4 +1,5 @@
-"""Study session views: thin wrappers over quizzes.study.session. Every page works with and without htmx."""
+"""Study session views: thin wrappers over quizzes.study.session (what is shown) and quizzes.study.answers (what
+the learner does to it). Every page works with and without htmx."""
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
@@ -12,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from quizzes.models import Bank, LearnerSettings, Question, ReviewLog, Service
-from quizzes.study import session
+from quizzes.study import answers, session
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 
 UNDO_COOKIE = "study_undo"
@@ -79,7 +80,7 @@ def _remember_undo(response: HttpResponse, log: ReviewLog | None) -> None:
         response.set_signed_cookie(UNDO_COOKIE, log.pk, salt=UNDO_SALT, httponly=True, samesite="Lax")
 
 
-def _stale(request: HttpRequest, scope: session.Scope, error: session.Stale) -> HttpResponse:
+def _stale(request: HttpRequest, scope: session.Scope, error: answers.Stale) -> HttpResponse:
     messages.info(request, str(error))
     if request.htmx:
         return HttpResponseClientRedirect(_session_url(scope))
@@ -100,7 +101,7 @@ def _session_page(request: HttpRequest, scope: session.Scope, extra: dict, statu
     prefs = LearnerSettings.for_learner(learner)
     now = timezone.now()
     queue = session.next_in_queue(learner, prefs, scope, now)
-    feedback = session.resume(learner, prefs, queue.showing, now) if queue.showing and learner else None
+    feedback = answers.resume(learner, prefs, queue.showing, now) if queue.showing and learner else None
     context = {
         "scope": scope,
         "queue": queue,
@@ -131,16 +132,16 @@ def answer(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = {"scope": scope, "undo_log_id": _undo_log_id(request)}
     try:
-        token = session.read_token(request.POST.get("token", ""), learner_or_none(request), "study.answer")
-        given = session.check_answer(token, _choice_ids(request.POST.getlist("choice")), now)
-        feedback = session.answer(learner_for_write(request), given, now)
+        token = answers.read_token(request.POST.get("token", ""), learner_or_none(request), "study.answer")
+        given = answers.check_answer(token, _choice_ids(request.POST.getlist("choice")), now)
+        feedback = answers.answer(learner_for_write(request), given, now)
     except GuestLimitReached as error:
         return _too_many_guests(request, error)
     except session.StudyError as error:
         raise BadRequest(str(error)) from None
-    except session.Stale as error:
+    except answers.Stale as error:
         return _stale(request, scope, error)
-    except session.AnswerProblem as problem:
+    except answers.AnswerProblem as problem:
         context["showing"] = session.Showing(
             question=problem.question,
             choices=problem.choices,
@@ -175,11 +176,11 @@ def rate(request: HttpRequest) -> HttpResponse:
     learner = learner_or_none(request)
     scope = _scope(request.POST)
     try:
-        token = session.read_token(request.POST.get("token", ""), learner, "study.rate")
-        log = session.rate(learner, token, request.POST.get("rating", ""), timezone.now())
+        token = answers.read_token(request.POST.get("token", ""), learner, "study.rate")
+        log = answers.rate(learner, token, request.POST.get("rating", ""), timezone.now())
     except session.StudyError as error:
         raise BadRequest(str(error)) from None
-    except session.Stale as error:
+    except answers.Stale as error:
         return _stale(request, scope, error)
     response = _back_to_session(request, scope)
     if log is not None:
@@ -201,7 +202,7 @@ def undo(request: HttpRequest) -> HttpResponse:
     if log is None:  # already undone: a double press changes nothing more
         return response
     try:
-        previous = session.undo(learner, log)
+        previous = answers.undo(learner, log)
     except session.StudyError as error:
         raise BadRequest(str(error)) from None
     messages.success(request, "Undone: your last rating was removed and the question is back as it was.")
@@ -218,7 +219,7 @@ def bury(request: HttpRequest, question_id: int) -> HttpResponse:
     except GuestLimitReached as error:
         return _too_many_guests(request, error)
     prefs = LearnerSettings.for_learner(learner)
-    session.bury(learner, prefs, question, timezone.now())
+    answers.bury(learner, prefs, question, timezone.now())
     messages.success(request, "Buried: this question comes back in your next study day.")
     return _back_to_session(request, scope)
 
@@ -231,7 +232,7 @@ def suspend(request: HttpRequest, question_id: int) -> HttpResponse:
         learner = learner_for_write(request)
     except GuestLimitReached as error:
         return _too_many_guests(request, error)
-    session.suspend(learner, question, timezone.now())
+    answers.suspend(learner, question, timezone.now())
     messages.success(request, "Suspended: this question will not be shown again until you unsuspend it.")
     return _back_to_session(request, scope)
 
@@ -243,11 +244,11 @@ def flag(request: HttpRequest, question_id: int) -> HttpResponse:
     question = _get_question(question_id)
     comment = request.POST.get("comment", "")
     try:
-        session.check_flag_comment(comment)
-        session.flag(learner_for_write(request), question, comment)
+        answers.check_flag_comment(comment)
+        answers.flag(learner_for_write(request), question, comment)
     except GuestLimitReached as error:
         return _too_many_guests(request, error)
-    except session.AnswerProblem as problem:
+    except answers.AnswerProblem as problem:
         # Nothing is lost: the form comes back with the comment and the reason.
         extra = {"flag_question": question, "flag_problem": str(problem), "flag_comment": comment}
         if request.htmx:
