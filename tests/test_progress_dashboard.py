@@ -8,7 +8,8 @@ from django.core.cache import cache
 from quizzes.exams.models import ExamAttempt
 from quizzes.models import LearnerSettings
 from quizzes.study.scheduling import Card, State, scheduler
-from studyapp.progress import stats
+from studyapp.progress.history import review_history
+from studyapp.progress.memory import memory_stats, today_counts
 from tests.factories import QuestionFactory, QuestionMemoryFactory, ReviewLogFactory, ServiceFactory
 from tests.studying import Clock
 
@@ -45,7 +46,7 @@ def utc(*parts) -> datetime:
 
 def days_of(learner, now=NOW) -> dict:
     prefs = LearnerSettings.for_learner(learner)
-    history = stats.review_history(learner, prefs.study_day(now), prefs.time_zone, prefs.day_start_hour)
+    history = review_history(learner, prefs.study_day(now), prefs.time_zone, prefs.day_start_hour)
     return {str(day.date): day.reviews for day in history.days if day.reviews}
 
 
@@ -89,10 +90,10 @@ def test_reviews_older_than_a_year_or_of_other_learners_are_left_out(new_yorker,
 def test_the_streak_counts_consecutive_study_days_up_to_today_or_yesterday(new_yorker):
     reviews_at(new_yorker, *(NOW - timedelta(days=n) for n in (1, 2, 3, 5)))
     prefs = LearnerSettings.for_learner(new_yorker)
-    history = stats.review_history(new_yorker, prefs.study_day(NOW), prefs.time_zone, prefs.day_start_hour)
+    history = review_history(new_yorker, prefs.study_day(NOW), prefs.time_zone, prefs.day_start_hour)
     assert history.streak == 3  # today is still open: yesterday, the day before and the one before that
     reviews_at(new_yorker, NOW)
-    history = stats.review_history(new_yorker, prefs.study_day(NOW), prefs.time_zone, prefs.day_start_hour)
+    history = review_history(new_yorker, prefs.study_day(NOW), prefs.time_zone, prefs.day_start_hour)
     assert history.streak == 4
 
 
@@ -103,7 +104,7 @@ def test_true_retention_counts_only_answers_to_questions_in_review_state_by_week
     reviews_at(new_yorker, monday, before={"state": State.Learning.value}, correct=False)  # learning: not counted
     reviews_at(new_yorker, utc(2026, 3, 9, 15))  # next week
     prefs = LearnerSettings.for_learner(new_yorker)
-    weeks = stats.review_history(new_yorker, prefs.study_day(NOW), "America/New_York", 4).weeks()
+    weeks = review_history(new_yorker, prefs.study_day(NOW), "America/New_York", 4).weeks()
     by_start = {str(week.start): (week.review_answers, week.review_right) for week in weeks if week.review_answers}
     assert by_start == {"2026-03-02": (3, 2), "2026-03-09": (1, 1)}
     assert next(w for w in weeks if str(w.start) == "2026-03-02").retention == pytest.approx(2 / 3)
@@ -119,7 +120,7 @@ def test_the_forecast_counts_reviews_due_per_study_day_with_overdue_ones_today(n
     QuestionMemoryFactory(learner=new_yorker, due=NOW, suspended=True)  # suspended: never due
     QuestionMemoryFactory(learner=new_yorker, due=NOW, last_review=None, state=State.Learning.value)  # new
     prefs = LearnerSettings.for_learner(new_yorker)
-    memory = stats.memory_stats(new_yorker, prefs.scheduler(), prefs.study_day(NOW), "America/New_York", 4, NOW)
+    memory = memory_stats(new_yorker, prefs.scheduler(), prefs.study_day(NOW), "America/New_York", 4, NOW)
     assert memory.forecast[0] == 2
     assert memory.forecast[1] == 1
     assert memory.forecast[29] == 1
@@ -140,7 +141,7 @@ def test_mastery_is_the_average_fsrs_retrievability_of_the_questions_seen_and_th
     ]
     expected = [sched.get_card_retrievability(card, NOW) for card in cards]
     prefs = LearnerSettings.for_learner(learner)
-    coverage = stats.memory_stats(learner, sched, prefs.study_day(NOW), "UTC", 4, NOW).services[lambda_.pk]
+    coverage = memory_stats(learner, sched, prefs.study_day(NOW), "UTC", 4, NOW).services[lambda_.pk]
     assert (coverage.questions, coverage.seen) == (3, 2)
     assert coverage.recall == pytest.approx(sum(expected) / 2)
     assert 0.5 < expected[0] < expected[1] < 1
@@ -276,7 +277,7 @@ def test_todays_numbers_leave_out_questions_of_draft_banks(client, new_yorker, c
     seen.due = NOW - timedelta(days=1)
     seen.save()
     prefs = LearnerSettings.objects.get(learner=new_yorker)
-    numbers = stats.today_counts(new_yorker, prefs, prefs.study_day(NOW), NOW)
+    numbers = today_counts(new_yorker, prefs, prefs.study_day(NOW), NOW)
     assert numbers.questions == 3 and numbers.new_available == 3
     assert numbers.due_now == 0  # the due memory is of a question learners no longer see
 

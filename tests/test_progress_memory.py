@@ -13,8 +13,8 @@ from quizzes.study.scheduling import Card, ForgettingCurve, State, scheduler
 from quizzes.trainer.confusions import History
 from studyapp.progress.charts import percent
 from studyapp.progress.dashboard import with_partners
+from studyapp.progress.memory import Topic
 from studyapp.progress.readiness import ServiceStanding
-from studyapp.progress.stats import Topic
 from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
 

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import Domain
 from studyapp.progress import readiness
-from studyapp.progress.stats import Coverage, exam_domains
+from studyapp.progress.exams import exam_domains
+from studyapp.progress.memory import Coverage
 from tests.factories import QuestionFactory, QuestionMemoryFactory, ServiceFactory
 from tests.studying import Clock
 

@@ -38,7 +38,9 @@ from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import Domain, LearnerSettings, ReviewLog
 from quizzes.study.catalogue import CONTENT_MARKS, aggregate, content_fingerprint, content_marks
 from studyapp.accounts.models import User
-from studyapp.progress import charts, readiness, stats
+from studyapp.progress import charts, readiness
+from studyapp.progress.exams import RECENT_EXAMS, _tallied, domain_answers
+from studyapp.progress.history import day_number
 
 ACTIVITY_DAYS = 30
 WEAK_TOPICS = 5
@@ -398,13 +400,13 @@ def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict, 
     recent_ids = (
         ExamAttempt.objects.filter(learner_id__in=ids, state=ExamAttempt.State.FINISHED)
         .annotate(latest=latest)
-        .filter(latest__lte=stats.RECENT_EXAMS)
+        .filter(latest__lte=RECENT_EXAMS)
         .values("pk")
     )
     wanted = Q(pk__in=recent_ids)
     if exams:
         wanted |= Q(learner_id__in=ids, assignment_link__assignment__in=[a.pk for a in exams])
-    attempts = stats._tallied(ExamAttempt.objects.filter(wanted).annotate(assignment=F("assignment_link__assignment")))
+    attempts = _tallied(ExamAttempt.objects.filter(wanted).annotate(assignment=F("assignment_link__assignment")))
     tallies = defaultdict(standing.ExamTally)
     finished = defaultdict(list)
     expiring: dict[int, int] = {}
@@ -419,7 +421,7 @@ def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict, 
             finished[attempt.learner_id].append(attempt)
     # Every recent attempt was read, and any other finished one (of an assignment) comes after them.
     recent = {
-        pk: sorted(mine, key=lambda a: (a.started_at, a.pk), reverse=True)[: stats.RECENT_EXAMS]
+        pk: sorted(mine, key=lambda a: (a.started_at, a.pk), reverse=True)[:RECENT_EXAMS]
         for pk, mine in finished.items()
     }
     return tallies, recent, expiring
@@ -438,7 +440,7 @@ def _readiness(ids, recall, catalogue: standing.Catalogue, recent: dict) -> dict
             cell = coverage[learner_id][domain]
             cell.seen += 1
             cell.recall_sum += chance
-    return {pk: readiness.estimate(coverage[pk], stats.domain_answers(recent.get(pk, []))) for pk in ids}
+    return {pk: readiness.estimate(coverage[pk], domain_answers(recent.get(pk, []))) for pk in ids}
 
 
 def _weak_topics(parts: list[LearnerPart]) -> list[dict]:
@@ -520,7 +522,7 @@ def _ratings(ids, reviews: list[Assignment], now: datetime, scopes: dict[int, se
     }
     rows = (
         ReviewLog.objects.filter(learner_id__in=ids, reviewed_at__gte=first)
-        .annotate(day=stats.day_number("reviewed_at", starts), **marks)
+        .annotate(day=day_number("reviewed_at", starts), **marks)
         .values_list("learner_id", "memory_id", "memory__question_id", "day", *marks)
         .order_by()
     )

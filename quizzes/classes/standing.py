@@ -24,7 +24,7 @@ from quizzes.exams.models import GRACE, ExamAttempt
 from quizzes.models import LearnerSettings, Question, QuestionMemory, ReviewLog
 from quizzes.study.scheduling import ForgettingCurve
 from quizzes.trainer.models import RoundItem, Scenario
-from studyapp.progress.stats import EpochSeconds
+from studyapp.progress.history import EpochSeconds
 
 User = get_user_model()
 

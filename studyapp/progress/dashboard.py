@@ -25,18 +25,41 @@ from quizzes.exams.models import ExamAttempt
 from quizzes.models import LearnerSettings
 from quizzes.study.scheduling import StudyDay
 from quizzes.trainer.confusions import History
-from studyapp.progress import charts, readiness, stats
+from studyapp.progress import charts, readiness
+from studyapp.progress.exams import RECENT_EXAMS, TREND_EXAMS, domain_answers, recent_attempts
+from studyapp.progress.history import (
+    DAY,
+    HEATMAP_DAYS,
+    Activity,
+    PastDays,
+    ReviewHistory,
+    Week,
+    history_of,
+    recent_activity,
+    year_of_reviews,
+)
+from studyapp.progress.memory import (
+    FORECAST_DAYS,
+    Content,
+    Coverage,
+    MemoryStats,
+    Today,
+    Topic,
+    TopicCategory,
+    count_memories,
+    memory_rows,
+)
 
-CACHE_VERSION = 5  # moves when what is cached changes shape
+CACHE_VERSION = 6  # moves when what is cached changes shape or its classes move (6: out of the old stats module)
 
 
 @dataclass
 class Charts:
-    history: stats.ReviewHistory
+    history: ReviewHistory
     forecast: charts.ColumnChart
     forecast_total: int
     retention: charts.ColumnChart
-    weeks: list[stats.Week]
+    weeks: list[Week]
     mastery: charts.BarChart
     mastery_rows: list[readiness.CategoryStanding]
     trainer_rows: list[readiness.ServiceStanding]
@@ -91,7 +114,7 @@ class Charts:
         return self._retention_rows(self.weeks[-1:])
 
     @staticmethod
-    def _retention_rows(weeks: list[stats.Week]) -> list[tuple]:
+    def _retention_rows(weeks: list[Week]) -> list[tuple]:
         return [
             (charts.day_text(week.start), [week.review_answers, week.review_right, charts.percent(week.retention)])
             for week in weeks
@@ -114,7 +137,7 @@ class Charts:
 @dataclass
 class Dashboard:
     prefs: LearnerSettings
-    today: stats.Today
+    today: Today
     charts: Charts
     open_attempt: ExamAttempt | None
     finished: list[ExamAttempt]  # newest first
@@ -129,16 +152,14 @@ def build(learner, now: datetime) -> Dashboard:
     """The whole dashboard of a learner."""
     prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
-    activity = stats.recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
+    activity = recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
     content, memories = content_and_memories(learner, activity)
-    memory = stats.count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    memory = count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
-    attempts = (
-        cached(learner, "exams", activity.exams, lambda: stats.recent_attempts(learner)) if activity.exams[1] else []
-    )
-    finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][: stats.TREND_EXAMS]
+    attempts = cached(learner, "exams", activity.exams, lambda: recent_attempts(learner)) if activity.exams[1] else []
+    finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][:TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
-    exam_answers = stats.domain_answers(finished[: stats.RECENT_EXAMS])
+    exam_answers = domain_answers(finished[:RECENT_EXAMS])
     trainer = History.for_learner(learner, answered=activity.trainer[0]) if activity.trainer[0] else History()
     history = review_history(learner, prefs, day, now, activity)
     board_charts = compute_charts(history, prefs, content.topics, memory, trainer, exam_answers)
@@ -153,7 +174,7 @@ def build(learner, now: datetime) -> Dashboard:
     )
 
 
-def section_keys(learner, activity: stats.Activity, past_days: str) -> dict[str, str]:
+def section_keys(learner, activity: Activity, past_days: str) -> dict[str, str]:
     """The keys of the dashboard's parts that no study answer changes, drawn once and cached by the template: the
     heatmap's days and the retention chart's weeks before today's (as the cached earlier days are identified: their
     key and fingerprint), the trainer's section (the learner's answers, only ever added, and the topics' names: the
@@ -167,42 +188,42 @@ def section_keys(learner, activity: stats.Activity, past_days: str) -> dict[str,
     }
 
 
-def content_and_memories(learner, activity: stats.Activity) -> tuple[stats.Content, list[tuple]]:
+def content_and_memories(learner, activity: Activity) -> tuple[Content, list[tuple]]:
     """The content (what the questions learners see are about, and the topics) from the cache while its fingerprint
     has not moved, and the learner's memories: one query either way (the content comes with the memories when it
     is read)."""
     key = f"progress:content:{CACHE_VERSION}:" + ":".join(map(str, activity.content))
     content = cache.get(key)
     if content is not None:
-        return content, stats.memory_rows(learner)
-    content, memories = stats.Content.read_with_memories(learner)
-    cache.set(key, content, timeout=stats.DAY)
+        return content, memory_rows(learner)
+    content, memories = Content.read_with_memories(learner)
+    cache.set(key, content, timeout=DAY)
     return content, memories
 
 
 def cached(learner, part: str, fingerprint: tuple, compute):
     """A part of the learner's history, from the cache while its fingerprint has not moved."""
     key = f"progress:{part}:{CACHE_VERSION}:{learner.pk}:" + ":".join(map(_text, fingerprint))
-    return cache.get_or_set(key, compute, timeout=stats.DAY)
+    return cache.get_or_set(key, compute, timeout=DAY)
 
 
 def _text(value) -> str:
     return f"{value.timestamp():.6f}" if isinstance(value, datetime) else str(value)
 
 
-def review_history(learner, prefs, day: StudyDay, now: datetime, activity: stats.Activity) -> stats.ReviewHistory:
+def review_history(learner, prefs, day: StudyDay, now: datetime, activity: Activity) -> ReviewHistory:
     """The year of study days: the days before today from the cache while their reviews have not changed
     (today's counted live, by `activity`); else the whole year, counted by one query. The key has the learner
     (their account: a new one may reuse a deleted one's id on SQLite), the study day and its boundaries, and
-    the version of their earlier days (moved by the only writes that change them, stats.PastDays)."""
+    the version of their earlier days (moved by the only writes that change them, PastDays)."""
     key = past_days_key(learner, prefs, day)
     if activity.past_days[1] is None:  # no review before today: nothing to count or cache
-        empty = stats.PastDays(((0, 0, 0),) * (stats.HEATMAP_DAYS - 1), activity.past_days)
-        return stats.history_of(empty, activity, day)
+        empty = PastDays(((0, 0, 0),) * (HEATMAP_DAYS - 1), activity.past_days)
+        return history_of(empty, activity, day)
     past = cache.get(key)
     if past is not None and past.fingerprint == activity.past_days:
-        return stats.history_of(past, activity, day)
-    history, past = stats.year_of_reviews(learner, day, prefs.time_zone, prefs.day_start_hour)
+        return history_of(past, activity, day)
+    history, past = year_of_reviews(learner, day, prefs.time_zone, prefs.day_start_hour)
     cache.set(key, past, timeout=max(60, int((day.end - now).total_seconds()) + 60))
     return history
 
@@ -213,14 +234,14 @@ def past_days_key(learner, prefs, day: StudyDay) -> str:
     return f"progress:past-days:{CACHE_VERSION}:{account}:{boundaries}"
 
 
-def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[readiness.CategoryStanding]:
+def category_standings(catalogue, standings, memory: MemoryStats) -> list[readiness.CategoryStanding]:
     """Mastery per category (a question counted once in each of its categories), each with its topics; topics
     without a category (an instructor's) go under "Other topics"."""
     rows: dict[int | None, readiness.CategoryStanding] = {}
     for service in catalogue:
         if service.category_id not in rows:
-            category = service.category or stats.TopicCategory(key="", name="Other topics")
-            coverage = memory.categories.get(service.category_id, stats.Coverage())
+            category = service.category or TopicCategory(key="", name="Other topics")
+            coverage = memory.categories.get(service.category_id, Coverage())
             rows[service.category_id] = readiness.CategoryStanding(
                 category, coverage.questions, coverage.seen, coverage.recall, []
             )
@@ -231,13 +252,13 @@ def category_standings(catalogue, standings, memory: stats.MemoryStats) -> list[
 
 
 def compute_charts(
-    history, prefs, catalogue: list[stats.Topic], memory: stats.MemoryStats, trainer_history: History, exams: dict
+    history, prefs, catalogue: list[Topic], memory: MemoryStats, trainer_history: History, exams: dict
 ) -> Charts:
     """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
 
     standings = []
     for service in catalogue:
-        coverage = memory.services.get(service.pk, stats.Coverage())
+        coverage = memory.services.get(service.pk, Coverage())
         right, asked = trainer_history.per_service.get(service.key, (0, 0))
         standings.append(
             readiness.ServiceStanding(
@@ -258,7 +279,7 @@ def compute_charts(
     return Charts(
         history=history,
         forecast=charts.columns(
-            ["today" if n == 0 else f"+{n}d" for n in range(stats.FORECAST_DAYS)],
+            ["today" if n == 0 else f"+{n}d" for n in range(FORECAST_DAYS)],
             memory.forecast,
             peak=forecast_peak,
             peak_text=str(forecast_peak),

@@ -1,4 +1,7 @@
-"""A learner's numbers, aggregated in the database: one query per kind of history, whatever its size.
+"""The learner's review history and today's activity, aggregated in the database: one query per kind of history,
+whatever its size. The year of study days (the heatmap, the streak, true retention by week), and today's reviews
+with the fingerprint of each part of the history the dashboard caches (ACTIVITY_SQL). The SQL that numbers study
+days and reads times as whole seconds (day_number, EpochSeconds) serves the memory side and the class pages too.
 
 Day boundaries belong to the learner (time zone and the hour their study day starts, Anki's 4 am), and
 daylight-saving changes make some days 23 or 25 hours long, so the database cannot bucket by a fixed
@@ -8,39 +11,23 @@ its epoch seconds, one branch per run of equal days (a handful a year). Exact on
 for any offset (Kathmandu's +5:45 included).
 """
 
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import (
-    Case,
-    Count,
-    ExpressionWrapper,
-    FilteredRelation,
-    IntegerField,
-    Max,
-    Q,
-    Value,
-    When,
-)
+from django.db.models import Case, Count, ExpressionWrapper, IntegerField, Max, Q, Value, When
 from django.db.models.expressions import Func
 
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Domain, Question, QuestionMemory, ReviewLog, Service
+from quizzes.models import Question, ReviewLog
 from quizzes.study.due_queue import aware, visible_questions
-from quizzes.study.scheduling import ForgettingCurve, State, StudyDay
+from quizzes.study.scheduling import State, StudyDay
 from quizzes.trainer.models import RoundItem
 from studyapp.notes.models import ContentRelease
 
 DAY = 86_400  # seconds
 HEATMAP_DAYS = 365
-FORECAST_DAYS = 30
-RECENT_EXAMS = 3  # finished attempts the readiness estimate reads
-TREND_EXAMS = 10
-REVIEWED = (State.Learning.value, State.Review.value, State.Relearning.value)
 
 
 class WholeNumber(Func):
@@ -318,301 +305,3 @@ def history_of(past: PastDays, recent: Activity, today: StudyDay) -> ReviewHisto
     days = [Day(first + timedelta(days=n), *counts) for n, counts in enumerate(past.counts)]
     days.append(Day(today.date, recent.reviews, recent.review_answers, recent.review_right))
     return ReviewHistory(days)
-
-
-# ---------------------------------------------------------------- memory: today, forecast, mastery
-
-
-@dataclass
-class Coverage:
-    """One group of questions (a service or an exam domain): how many, how many seen, their summed recall."""
-
-    questions: int = 0
-    seen: int = 0
-    recall_sum: float = 0.0
-
-    @property
-    def recall(self) -> float | None:
-        """Average FSRS retrievability of the questions seen: the chance to recall one of them now."""
-        return self.recall_sum / self.seen if self.seen else None
-
-    @property
-    def seen_share(self) -> float:
-        return self.seen / self.questions if self.questions else 0.0
-
-
-@dataclass
-class Today:
-    due_now: int
-    due_later_today: int
-    new_available: int
-    questions: int  # questions learners see
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Now, today's study day and the starts of the forecast's days after it, as seconds since the epoch."""
-
-    now: float
-    today_start: float
-    today_end: float
-    forecast_starts: list[float]  # the start of tomorrow, of each next day, then the end of the last
-
-
-@dataclass
-class MemoryStats:
-    forecast: list[int]  # reviews due per study day, today (overdue included) first
-    services: dict[int, Coverage] = field(default_factory=dict)  # service id -> coverage
-    categories: dict[int, Coverage] = field(default_factory=dict)  # category id -> coverage (a question once)
-    domains: dict[str, Coverage] = field(default_factory=dict)
-    questions: int = 0  # questions learners see
-    started: int = 0  # of them, reviewed at least once
-    set_aside: int = 0  # never reviewed, but suspended or buried: not offered as new today
-    introduced_today: int = 0
-    due_now: int = 0  # reviews and learning steps due, not suspended or buried
-    due_today: int = 0  # the same, due before the study day ends
-
-    def count_reviewed(self, bounds: "Bounds", state, last_review, due, suspended, set_aside, introduced_at) -> None:
-        """A memory reviewed at least once: today's counts (as the study queue counts them) and the forecast."""
-        self.started += 1
-        if introduced_at is not None and introduced_at >= bounds.today_start and last_review >= bounds.today_start:
-            self.introduced_today += 1
-        if not set_aside and state in REVIEWED and due < bounds.today_end:
-            self.due_today += 1
-            self.due_now += due <= bounds.now
-        if not suspended:
-            day = 0 if due < bounds.today_end else bisect_right(bounds.forecast_starts, due)
-            if day < FORECAST_DAYS:
-                self.forecast[day] += 1
-
-    def today(self, new_per_day: int) -> Today:
-        unseen = self.questions - self.started - self.set_aside
-        return Today(
-            due_now=self.due_now,
-            due_later_today=self.due_today - self.due_now,
-            new_available=max(0, min(unseen, new_per_day - self.introduced_today)),
-            questions=self.questions,
-        )
-
-
-def memory_stats(learner, sched, today: StudyDay, tz_name: str, start_hour: int, now: datetime) -> MemoryStats:
-    """Today's numbers, the forecast and coverage of a learner, from one query (Content.read_with_memories)."""
-    content, rows = Content.read_with_memories(learner)
-    return count_memories(rows, content, sched, today, tz_name, start_hour, now)
-
-
-MEMORY_FIELDS = (
-    "state",
-    "stability",
-    "is_suspended",
-    "last_seconds",
-    "due_seconds",
-    "buried_seconds",
-    "introduced_seconds",
-)
-
-
-def _memory_values(prefix: str = "") -> dict:
-    """A memory's fields as the dashboard reads them: the times as whole seconds since the epoch (parsing and
-    localising the datetimes took a third of the page's time) and the flag as a number, so that Django has no
-    value to convert."""
-    return {
-        "is_suspended": WholeNumber(f"{prefix}suspended"),
-        "last_seconds": EpochSeconds(f"{prefix}last_review"),
-        "due_seconds": EpochSeconds(f"{prefix}due"),
-        "buried_seconds": EpochSeconds(f"{prefix}buried_until"),
-        "introduced_seconds": EpochSeconds(f"{prefix}introduced_at"),
-    }
-
-
-def memory_rows(learner) -> list[tuple]:
-    """The learner's memories as count_memories() reads them: one query, their index range
-    (memory_unique_learner_question)."""
-    rows = QuestionMemory.objects.filter(learner=learner).annotate(**_memory_values())
-    return list(rows.values_list("question_id", *MEMORY_FIELDS).order_by())
-
-
-def count_memories(
-    rows: list[tuple], content: "Content", sched, today: StudyDay, tz_name: str, start_hour: int, now: datetime
-) -> MemoryStats:
-    """Today's numbers, the forecast and coverage: the learner's memories (memory_rows()) counted against the
-    questions learners see (`content`: what each is about and how many each group has). Retrievability comes from
-    the learner's forgetting curve, as fsrs computes it. Memories are bounded by the number of questions, not by
-    the history; those of questions learners no longer see (retired, or in a draft or archived bank) are left
-    out."""
-    forecast = day_starts(today.date + timedelta(days=1), FORECAST_DAYS - 1, tz_name, start_hour)
-    bounds = Bounds(now.timestamp(), today.start.timestamp(), today.end.timestamp(), [d.timestamp() for d in forecast])
-    curve = ForgettingCurve.of(sched, now)
-    stats = MemoryStats(forecast=[0] * FORECAST_DAYS, questions=len(content.questions))
-    seen, recall_sum = [0] * len(content.totals), [0.0] * len(content.totals)
-    questions = content.questions
-    for pk, state, stability, suspended, last_review, due, buried, introduced in rows:
-        slots = questions.get(pk)
-        if slots is None:  # a question learners no longer see
-            continue
-        set_aside = suspended or (buried is not None and buried > bounds.now)
-        if last_review is None:
-            stats.set_aside += bool(set_aside)
-            continue
-        recall = curve.recall(stability, last_review)
-        stats.count_reviewed(bounds, state, last_review, due, suspended, set_aside, introduced)
-        for slot in slots:
-            seen[slot] += 1
-            recall_sum[slot] += recall
-    coverage = {"domain": stats.domains, "service": stats.services, "category": stats.categories}
-    for slot, (kind, key) in enumerate(content.groups):
-        coverage[kind][key] = Coverage(content.totals[slot], seen[slot], recall_sum[slot])
-    return stats
-
-
-def today_counts(learner, prefs, today: StudyDay, now: datetime) -> Today:
-    """What the learner can study today (the dashboard reads it from the same query as the charts)."""
-    sched = prefs.scheduler()
-    return memory_stats(learner, sched, today, prefs.time_zone, prefs.day_start_hour, now).today(prefs.new_per_day)
-
-
-class TopicCategory(NamedTuple):
-    """A category of the catalogue as the dashboard shows it (named tuples: the cached content's 180 topics are
-    read back from the cache in a sixth of the time of as many dataclasses)."""
-
-    key: str
-    name: str
-    order: int = 0
-
-
-class Topic(NamedTuple):
-    """A topic (quizzes.models.Service) as the dashboard shows it: what its charts, tables and links read."""
-
-    pk: int
-    key: str
-    name: str
-    short: str
-    note_slug: str
-    order: int
-    category_id: int | None
-    category: TopicCategory | None
-
-
-def catalogue() -> list[Topic]:
-    """Every topic with its category (one query), in the catalogue's order: some 180 rows read as values, in a
-    third of the time of as many model instances with their categories."""
-    rows = Service.objects.order_by("category__order", "order").values_list(
-        "pk", "key", "name", "short", "note_slug", "order", "category_id",
-        "category__key", "category__name", "category__order",
-    )  # fmt: skip
-    categories: dict[int, TopicCategory] = {}
-    topics = []
-    for *topic, category_id, category_key, category_name, category_order in rows:
-        category = None
-        if category_id is not None:
-            category = categories.get(category_id)
-            if category is None:
-                category = categories[category_id] = TopicCategory(category_key, category_name, category_order)
-        topics.append(Topic(*topic, category_id, category))
-    return topics
-
-
-@dataclass(frozen=True)
-class Content:
-    """The questions learners see as the dashboard counts them, and the topics: what changes only with the content
-    (keyed in the cache by its fingerprint, quizzes.study.catalogue.content_marks). Each group a question counts in
-    (its exam domain, each of its topics, each of their categories once) has a number, its slot: a learner's
-    memories are tallied in lists by slot."""
-
-    topics: list[Topic]  # in the catalogue's order
-    groups: list[tuple[str, str | int | None]]  # per slot: ("domain", key), ("service", id) or ("category", id)
-    totals: list[int]  # per slot: its questions
-    questions: dict[int, tuple[int, ...]]  # question id -> the slots it counts in
-
-    @classmethod
-    def read_with_memories(cls, learner) -> tuple["Content", list[tuple]]:
-        """The content and a learner's memories of its questions (as memory_rows() reads them, those of questions
-        learners no longer see left out): two queries, the topics and every question learners see with its topics
-        and the learner's memory of it (a left join on the memory's unique index)."""
-        topics = catalogue()
-        rows = (
-            Question.objects.active()
-            .annotate(mine=FilteredRelation("memories", condition=Q(memories__learner=learner)))
-            .annotate(**_memory_values("mine__"))
-            .values_list("pk", "domain", "services", "mine__state", "mine__stability", *MEMORY_FIELDS[2:])
-            .order_by()
-        )
-        about: dict[int, tuple[str, list[int]]] = {}
-        memories = []
-        for pk, domain, service_id, *memory in rows:
-            entry = about.get(pk)
-            if entry is None:
-                entry = about[pk] = (domain, [])
-                if memory[0] is not None:  # a memory's state is never NULL: the learner has one
-                    memories.append((pk, *memory))
-            if service_id is not None:
-                entry[1].append(service_id)
-        return cls.of(topics, about), memories
-
-    @classmethod
-    def of(cls, topics: list[Topic], about: dict[int, tuple[str, list[int]]]) -> "Content":
-        """The content from the topics and each question's domain and topics."""
-        category_of = {topic.pk: topic.category_id for topic in topics}
-        slots: dict[tuple[str, str | int | None], int] = {}
-        totals: list[int] = []
-        questions = {}
-        for pk, (domain, service_ids) in about.items():
-            groups = [("domain", domain)]
-            groups += [("service", key) for key in service_ids]
-            groups += dict.fromkeys(("category", category_of[key]) for key in service_ids)  # a category once
-            mine = []
-            for group in groups:
-                slot = slots.setdefault(group, len(slots))
-                if slot == len(totals):
-                    totals.append(0)
-                totals[slot] += 1
-                mine.append(slot)
-            questions[pk] = tuple(mine)
-        return cls(topics, list(slots), totals, questions)
-
-
-# ---------------------------------------------------------------- exams
-
-
-def _tallied(attempts):
-    """Attempts with their scored answers counted per exam domain (`<domain>_asked`, `<domain>_right`)."""
-    scored = Q(questions__is_pilot=False)
-    tallies = {}
-    for domain in Domain:
-        in_domain = scored & Q(questions__question__domain=domain.value)
-        tallies[f"{_name(domain)}_asked"] = Count("questions", filter=in_domain)
-        tallies[f"{_name(domain)}_right"] = Count("questions", filter=in_domain & Q(questions__correct=True))
-    return attempts.annotate(**tallies)
-
-
-def _name(domain: Domain) -> str:
-    return domain.value.replace("-", "_")
-
-
-def recent_attempts(learner) -> list[ExamAttempt]:
-    """The learner's latest attempts, in progress or finished (abandoned ones say nothing), newest first, each
-    with its answers tallied per domain: one query."""
-    attempts = (
-        ExamAttempt.objects.of(learner)
-        .exclude(state=ExamAttempt.State.ABANDONED)
-        .only("pk", "title", "state", "started_at", "finished_at", "deadline", "scaled_score", "passed", "scored_total")
-        .order_by("-started_at")
-    )
-    return list(_tallied(attempts)[: TREND_EXAMS + 1])
-
-
-def domain_answers(attempts: list[ExamAttempt]) -> dict[str, tuple[int, int]]:
-    """Scored answers per exam domain over these tallied attempts: domain -> (right, asked)."""
-    answers = {}
-    for domain in Domain:
-        asked = sum(getattr(a, f"{_name(domain)}_asked") for a in attempts)
-        if asked:
-            answers[domain.value] = (sum(getattr(a, f"{_name(domain)}_right") for a in attempts), asked)
-    return answers
-
-
-def exam_domains(attempt_ids: list[int]) -> dict[str, tuple[int, int]]:
-    """Scored answers per exam domain over these attempts: domain -> (right, asked)."""
-    if not attempt_ids:
-        return {}
-    return domain_answers(list(_tallied(ExamAttempt.objects.filter(pk__in=attempt_ids))))
