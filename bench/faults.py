@@ -286,7 +286,10 @@ def report(learners, names, logs, down_at, up_at, workers_before, workers_after)
     print(f"  slowest request: {slowest / 1000:.1f} s")
     if first_ok is not None:
         print(f"  recovery: first success {first_ok - up_at:.1f} s after the database was started again", end="")
-        print(f", last 503 {last_503 - up_at:+.1f} s" if last_503 is not None else "")
+        if last_503 is not None:
+            gap = last_503 - up_at
+            print(f", the last 503 sent {abs(gap):.1f} s {'before' if gap < 0 else 'after'} it", end="")
+        print()
     print(
         f"  answers recorded: {recorded} told to learners ({recorded_after} after the restart), "
         f"{sum(logs.values())} in the review log"

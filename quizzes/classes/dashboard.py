@@ -39,7 +39,7 @@ from quizzes.models import Domain, LearnerSettings, ReviewLog
 from quizzes.study.catalogue import CONTENT_MARKS, aggregate, content_fingerprint, content_marks
 from studyapp.accounts.models import User
 from studyapp.progress import charts, readiness
-from studyapp.progress.exams import RECENT_EXAMS, _tallied, domain_answers
+from studyapp.progress.exams import RECENT_EXAMS, domain_answers, with_tallies
 from studyapp.progress.history import day_number
 
 ACTIVITY_DAYS = 30
@@ -406,7 +406,7 @@ def _attempts(ids, exams: list[Assignment], now: datetime) -> tuple[dict, dict, 
     wanted = Q(pk__in=recent_ids)
     if exams:
         wanted |= Q(learner_id__in=ids, assignment_link__assignment__in=[a.pk for a in exams])
-    attempts = _tallied(ExamAttempt.objects.filter(wanted).annotate(assignment=F("assignment_link__assignment")))
+    attempts = with_tallies(ExamAttempt.objects.filter(wanted).annotate(assignment=F("assignment_link__assignment")))
     tallies = defaultdict(standing.ExamTally)
     finished = defaultdict(list)
     expiring: dict[int, int] = {}

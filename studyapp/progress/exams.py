@@ -12,7 +12,7 @@ RECENT_EXAMS = 3  # finished attempts the readiness estimate reads
 TREND_EXAMS = 10
 
 
-def _tallied(attempts):
+def with_tallies(attempts):
     """Attempts with their scored answers counted per exam domain (`<domain>_asked`, `<domain>_right`)."""
     scored = Q(questions__is_pilot=False)
     tallies = {}
@@ -36,7 +36,7 @@ def recent_attempts(learner) -> list[ExamAttempt]:
         .only("pk", "title", "state", "started_at", "finished_at", "deadline", "scaled_score", "passed", "scored_total")
         .order_by("-started_at")
     )
-    return list(_tallied(attempts)[: TREND_EXAMS + 1])
+    return list(with_tallies(attempts)[: TREND_EXAMS + 1])
 
 
 def domain_answers(attempts: list[ExamAttempt]) -> dict[str, tuple[int, int]]:
@@ -53,4 +53,4 @@ def exam_domains(attempt_ids: list[int]) -> dict[str, tuple[int, int]]:
     """Scored answers per exam domain over these attempts: domain -> (right, asked)."""
     if not attempt_ids:
         return {}
-    return domain_answers(list(_tallied(ExamAttempt.objects.filter(pk__in=attempt_ids))))
+    return domain_answers(list(with_tallies(ExamAttempt.objects.filter(pk__in=attempt_ids))))
