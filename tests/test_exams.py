@@ -424,6 +424,49 @@ def test_submitting_scores_all_or_nothing_and_schedules_missed_questions(client,
     assert all(m.due <= clock.now + timedelta(minutes=1) for m in memories)
 
 
+def finished_exam(learner, answers: list[tuple[Question, bool, bool]], state=ExamAttempt.State.FINISHED):
+    """An attempt of `learner` holding (question, correct, is_pilot) answers, in `state`."""
+    attempt = ExamAttempt.objects.create(
+        learner=learner, preset="custom", title="Earlier exam", options={}, state=state, started_at=timezone.now()
+    )
+    for position, (question, correct, is_pilot) in enumerate(answers, start=1):
+        AttemptQuestion.objects.create(
+            attempt=attempt,
+            position=position,
+            question=question,
+            revision=1,
+            snapshot={},
+            correct=correct,
+            is_pilot=is_pilot,
+        )
+    return attempt
+
+
+def test_the_missed_questions_exam_counts_each_question_got_wrong_once(client, learner, other_learner, exam_bank):
+    from tests.factories import ReviewLogFactory
+
+    q = list(Question.objects.order_by("pk")[:9])
+    for question in (q[0], q[3], q[6]):  # wrong in study (q[0] right since; q[6] since retired)
+        ReviewLogFactory(memory__learner=learner, memory__question=question, correct=False, rating=1)
+    ReviewLogFactory(memory=QuestionMemory.objects.get(learner=learner, question=q[0]), correct=True)
+    ReviewLogFactory(memory__learner=learner, memory__question=q[1], correct=True)  # only right
+    ReviewLogFactory(memory__learner=other_learner, memory__question=q[7], correct=False, rating=1)  # someone else
+    finished_exam(learner, [(q[2], False, False), (q[3], False, False), (q[4], False, True), (q[5], True, False)])
+    finished_exam(learner, [(q[8], False, False)], state=ExamAttempt.State.IN_PROGRESS)  # not finished yet
+    Question.objects.filter(pk=q[6].pk).update(is_active=False)
+    client.force_login(learner)
+
+    page = client.get("/exam/").content.decode()
+
+    # q[0] and q[3] in study, q[2] and q[3] in a finished exam; not a pilot (q[4]), a right answer (q[5]), a
+    # retired question (q[6]), another learner's (q[7]) or an exam still running (q[8]).
+    assert "3 questions you got wrong in study or exams" in page
+    assert set(blueprint.pool(learner, [], "missed").values_list("pk", flat=True)) == {q[0].pk, q[2].pk, q[3].pk}
+    response = client.post("/exam/start", {"preset": "missed", "source": "missed", "count": "3"})
+    drawn = ExamAttempt.objects.filter(learner=learner).latest("pk").questions.values_list("question_id", flat=True)
+    assert response.status_code == 302 and set(drawn) == {q[0].pk, q[2].pk, q[3].pk}
+
+
 def test_a_double_submit_shows_the_same_results(client, learner, exam_bank):
     client.force_login(learner)
     attempt = start(client)
