@@ -44,17 +44,17 @@ def test_the_keyboard_reaches_the_skip_link_first(page, live_server):
     "path", ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/no-such-page/"]
 )
 def test_public_pages_have_no_accessibility_violations_in_both_themes(
-    browser, live_server, assert_accessible, color_scheme, path
+    new_context, live_server, assert_accessible, color_scheme, path
 ):
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     page.goto(live_server.url + path)
     assert_accessible(page)
     context.close()
 
 
-def test_pages_fit_a_360_pixel_screen(browser, live_server):
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+def test_pages_fit_a_360_pixel_screen(new_context, live_server):
+    context = new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     for path in ["/", "/accounts/signup/"]:
         page.goto(live_server.url + path)

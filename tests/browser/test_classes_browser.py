@@ -23,7 +23,7 @@ def log_in(page, live_server, user, next_url: str = "/") -> None:
 
 def test_a_class_from_creation_to_a_graded_exam(
     page,
-    browser,
+    new_context,
     live_server,
     instructor,
     learner,
@@ -53,12 +53,12 @@ def test_a_class_from_creation_to_a_graded_exam(
     expect(page.get_by_role("link", name="Midterm")).to_be_visible()
 
     # A visitor following the link is asked to sign up or log in first.
-    visitor = browser.new_context().new_page()
+    visitor = new_context().new_page()
     visitor.goto(live_server.url + f"/classes/join/{classroom.join_token}/")
     expect(visitor.get_by_role("heading", name="Sign up or log in to join a class")).to_be_visible()
     assert_accessible(visitor)
 
-    other = browser.new_context().new_page()
+    other = new_context().new_page()
     log_in(other, live_server, learner, "/classes/join/")
     expect(other.get_by_role("heading", name="Join a class")).to_be_visible()
     assert_accessible(other)
@@ -95,7 +95,7 @@ def test_a_class_from_creation_to_a_graded_exam(
 
 
 def test_the_class_pages_are_accessible_in_dark_mode_and_fit_360_pixels(
-    browser, live_server, instructor, learner, assert_accessible
+    new_context, live_server, instructor, learner, assert_accessible
 ):
     from tests.factories import AssignmentFactory, ClassroomFactory, MembershipFactory
 
@@ -107,7 +107,7 @@ def test_the_class_pages_are_accessible_in_dark_mode_and_fit_360_pixels(
         (instructor, [f"/classes/{classroom.pk}/", f"/classes/{classroom.pk}/assignments/new/", "/classes/"]),
         (learner, [f"/classes/{classroom.pk}/", "/classes/join/", "/progress/"]),
     ]:
-        context = browser.new_context(color_scheme="dark", viewport={"width": 360, "height": 740})
+        context = new_context(color_scheme="dark", viewport={"width": 360, "height": 740})
         page = context.new_page()
         log_in(page, live_server, user)
         for path in paths:

@@ -94,8 +94,8 @@ def test_the_countdown_follows_the_server_and_submits_at_zero(page, live_server,
     assert attempt.state == ExamAttempt.State.FINISHED
 
 
-def test_the_exam_works_without_javascript(browser, live_server, learner, exam_bank):  # noqa: F811
-    context = browser.new_context(java_script_enabled=False)
+def test_the_exam_works_without_javascript(new_context, live_server, learner, exam_bank):  # noqa: F811
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     log_in(page, live_server, learner)
     page.goto(live_server.url + "/exam/")
@@ -115,14 +115,14 @@ def test_the_exam_works_without_javascript(browser, live_server, learner, exam_b
 
 @pytest.mark.parametrize("path", ["/exam/"])
 def test_the_exam_page_has_no_accessibility_violations_in_both_themes(
-    browser,
+    new_context,
     live_server,
     assert_accessible,
     color_scheme,
     path,
     exam_bank,  # noqa: F811
 ):
-    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 360, "height": 740})
+    context = new_context(color_scheme=color_scheme, viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(live_server.url + path)
     assert_accessible(page)

@@ -26,9 +26,9 @@ def log_in(page, live_server, next_url: str) -> None:
 
 
 def test_a_learner_fits_the_scheduler_reads_the_scores_and_goes_back_to_the_defaults(
-    browser, live_server, assert_accessible, color_scheme, studied
+    new_context, live_server, assert_accessible, color_scheme, studied
 ):
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     log_in(page, live_server, "/settings/")
     expect(page.get_by_role("heading", name="A scheduler fitted to you")).to_be_visible()
@@ -65,8 +65,8 @@ def test_the_calibration_chart_loads_into_the_progress_page(page, live_server, a
     assert_accessible(page)
 
 
-def test_the_settings_section_fits_a_small_screen(browser, live_server, assert_accessible, studied):
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+def test_the_settings_section_fits_a_small_screen(new_context, live_server, assert_accessible, studied):
+    context = new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     log_in(page, live_server, "/settings/")
     page.get_by_role("button", name="Fit the scheduler to my reviews").click()
@@ -78,15 +78,15 @@ def test_the_settings_section_fits_a_small_screen(browser, live_server, assert_a
 
 
 def test_without_javascript_the_retention_costs_open_on_their_own_page(
-    browser, live_server, assert_accessible, studied
+    new_context, live_server, assert_accessible, studied
 ):
-    context = browser.new_context(java_script_enabled=False)
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     log_in(page, live_server, "/settings/")
     page.get_by_role("link", name="See what each desired retention costs you in reviews per day").click()
     expect(page.get_by_role("table", name="What a retention costs you")).to_contain_text("0.90 (yours)")
     context.close()
-    page = browser.new_page()  # axe needs JavaScript: the same page, opened directly
+    page = new_context().new_page()  # axe needs JavaScript: the same page, opened directly
     log_in(page, live_server, "/settings/workload/")
     expect(page.get_by_role("table", name="What a retention costs you")).to_be_visible()
     assert_accessible(page)

@@ -10,13 +10,13 @@ from tests.test_itemstats import study_answers
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_author_reads_and_sorts_the_statistics_of_a_bank(browser, live_server, assert_accessible, color_scheme):
+def test_an_author_reads_and_sorts_the_statistics_of_a_bank(new_context, live_server, assert_accessible, color_scheme):
     stewardship = StewardshipFactory()
     hard = QuestionFactory(bank=stewardship.bank, stem_md="Which one is hard?", stem_html="<p>Which one is hard?</p>")
     QuestionFactory(bank=stewardship.bank, stem_md="Which one is fine?", stem_html="<p>Which one is fine?</p>")
     study_answers(hard, [[2]] * 30)
     tallies.fold_pending_answers()  # what fold_item_stats does every few minutes
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/?next=/author/{stewardship.bank.slug}/stats/")
     page.get_by_label("Username").fill(stewardship.owner.username)

@@ -16,8 +16,8 @@ def test_search_updates_as_you_type(page, live_server, loaded_content, assert_ac
     assert_accessible(page)
 
 
-def test_search_works_without_javascript(browser, live_server, loaded_content):
-    context = browser.new_context(java_script_enabled=False)
+def test_search_works_without_javascript(new_context, live_server, loaded_content):
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + "/notes/")
     page.get_by_label("Search the notes").fill("batch")
@@ -39,8 +39,8 @@ def test_the_calculator_updates_in_place_and_explains_bad_input(page, live_serve
     assert_accessible(page)
 
 
-def test_the_calculator_works_without_javascript(browser, live_server, loaded_content):
-    context = browser.new_context(java_script_enabled=False)
+def test_the_calculator_works_without_javascript(new_context, live_server, loaded_content):
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + "/notes/lambda-pricing/")
     page.get_by_label("Requests per month").fill("1000000")
@@ -55,17 +55,17 @@ def test_the_calculator_works_without_javascript(browser, live_server, loaded_co
 
 @pytest.mark.parametrize("path", ["/notes/", "/notes/docker-vs-vms/", "/notes/lambda-pricing/", "/notes/search?q=ecs"])
 def test_notes_pages_have_no_accessibility_violations_in_both_themes(
-    browser, live_server, loaded_content, assert_accessible, color_scheme, path
+    new_context, live_server, loaded_content, assert_accessible, color_scheme, path
 ):
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     page.goto(live_server.url + path)
     assert_accessible(page)
     context.close()
 
 
-def test_a_note_with_tables_and_diagrams_fits_a_360_pixel_screen(browser, live_server, loaded_content):
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+def test_a_note_with_tables_and_diagrams_fits_a_360_pixel_screen(new_context, live_server, loaded_content):
+    context = new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     for path in ["/notes/docker-vs-vms/", "/notes/lambda-pricing/", "/notes/summary/"]:
         page.goto(live_server.url + path)
@@ -85,13 +85,13 @@ def test_the_diagrams_load(page, live_server, loaded_content):
 
 
 def test_every_note_has_no_accessibility_violations_and_fits_a_360_pixel_screen_in_both_themes(
-    browser, live_server, loaded_content, assert_accessible, color_scheme
+    new_context, live_server, loaded_content, assert_accessible, color_scheme
 ):
     from studyapp.notes.models import Note
 
     slugs = list(Note.objects.order_by("order").values_list("slug", flat=True))
     assert len(slugs) >= 33
-    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 360, "height": 740})
+    context = new_context(color_scheme=color_scheme, viewport={"width": 360, "height": 740})
     page = context.new_page()
     for slug in slugs:
         page.goto(f"{live_server.url}/notes/{slug}/")

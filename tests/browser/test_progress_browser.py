@@ -63,9 +63,9 @@ def test_the_dashboard_is_accessible_with_its_data_tables_open(page, live_server
 
 
 def test_the_dashboard_follows_the_devices_colour_scheme(
-    browser, live_server, assert_accessible, color_scheme, studied
+    new_context, live_server, assert_accessible, color_scheme, studied
 ):
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     log_in(page, live_server)
     expect(page.get_by_role("heading", name="Exam readiness")).to_be_visible()
@@ -75,8 +75,8 @@ def test_the_dashboard_follows_the_devices_colour_scheme(
     context.close()
 
 
-def test_choosing_the_dark_theme_applies_it_over_a_light_device(browser, live_server, assert_accessible, studied):
-    context = browser.new_context(color_scheme="light")
+def test_choosing_the_dark_theme_applies_it_over_a_light_device(new_context, live_server, assert_accessible, studied):
+    context = new_context(color_scheme="light")
     page = context.new_page()
     log_in(page, live_server, "/settings/")
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
@@ -112,8 +112,8 @@ def test_a_bad_setting_is_explained_next_to_its_field(page, live_server, assert_
     assert LearnerSettings.objects.get(learner=studied).time_zone == "America/New_York"
 
 
-def test_the_pages_fit_a_360_pixel_screen(browser, live_server, studied):
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+def test_the_pages_fit_a_360_pixel_screen(new_context, live_server, studied):
+    context = new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     log_in(page, live_server)
     for path in ["/progress/", "/settings/", "/settings/delete/"]:

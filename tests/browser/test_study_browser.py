@@ -108,10 +108,10 @@ def test_a_keyboard_only_session_answers_rates_undoes_buries_and_flags(
     assert_accessible(page)
 
 
-def test_the_session_works_without_javascript(browser, live_server):
+def test_the_session_works_without_javascript(new_context, live_server):
     QuestionFactory(stem_md="No script?", stem_html="<p>No script?</p>")
     UserFactory(username="noscript")
-    context = browser.new_context(java_script_enabled=False)
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + "/accounts/login/?next=/study/")
     page.get_by_label("Username").fill("noscript")
@@ -129,11 +129,11 @@ def test_the_session_works_without_javascript(browser, live_server):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_study_page_is_accessible_in_both_themes_and_fits_360_pixels(
-    browser, live_server, assert_accessible, scheme
+    new_context, live_server, assert_accessible, scheme
 ):
     QuestionFactory(type="multiple")
     UserFactory(username=f"themes-{scheme}")
-    context = browser.new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
+    context = new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(live_server.url + "/accounts/login/?next=/study/")
     page.get_by_label("Username").fill(f"themes-{scheme}")
@@ -190,9 +190,9 @@ def test_a_visitor_studies_with_the_keyboard_as_a_guest_created_by_the_first_ans
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_choose_page_offers_every_bank_and_category_accessibly_and_their_sessions_open(
-    browser, live_server, loaded_content, assert_accessible, scheme
+    new_context, live_server, loaded_content, assert_accessible, scheme
 ):
-    context = browser.new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
+    context = new_context(color_scheme=scheme, viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(live_server.url + "/study/choose/")
     assert_accessible(page)

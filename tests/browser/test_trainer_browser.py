@@ -84,13 +84,13 @@ def test_a_keyboard_only_round_with_feedback_swapped_in(logged_in, assert_access
     assert_accessible(page)
 
 
-def test_the_decision_guide_one_step_at_a_time(page, live_server, assert_accessible, color_scheme, browser):
+def test_the_decision_guide_one_step_at_a_time(page, live_server, assert_accessible, color_scheme, new_context):
     from io import StringIO
 
     from django.core.management import call_command
 
     call_command("load_content", stdout=StringIO())
-    context = browser.new_context(color_scheme=color_scheme)
+    context = new_context(color_scheme=color_scheme)
     page = context.new_page()
     page.goto(live_server.url + "/trainer/guide/")
     assert_accessible(page)
