@@ -21,6 +21,7 @@ LEARNER_POSTS = [
     "/study/undo/",
     "/study/questions/1/bury/",
     "/study/questions/1/suspend/",
+    "/study/questions/1/unsuspend/",
     "/study/questions/1/flag/",
     "/trainer/rounds/",
     "/trainer/rounds/1/answer/",

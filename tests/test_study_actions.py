@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
+from quizzes.models import Flag, LearnerSettings, Question, QuestionMemory, ReviewLog
 from quizzes.study.scheduling import State
 from tests.factories import QuestionFactory, ServiceFactory
 from tests.studying import Clock, answer, open_study, rate
@@ -130,6 +130,71 @@ def test_suspending_keeps_what_the_learner_already_knows(client_for, learner, cl
     assert memory.suspended and memory.stability == 12.5 and memory.reps == 3
 
 
+def test_a_suspended_question_is_listed_and_unsuspending_brings_it_back_with_its_schedule(client_for, learner, clock):
+    question = QuestionFactory(stem_md="Which service runs containers without servers?")
+    question.stem_html = f"<p>{question.stem_md}</p>"
+    question.save()
+    memory = review_memory(learner, question, clock.now)
+    client_for.post(f"/study/questions/{question.pk}/suspend/")
+    assert "Done for today" in open_study(client_for).html
+
+    page = client_for.get("/study/suspended/").content.decode()
+    assert "1 suspended question" in page and "Which service runs containers without servers?" in page
+    response = client_for.post(f"/study/questions/{question.pk}/unsuspend/")
+
+    assert response.status_code == 303 and response["Location"] == "/study/suspended/"
+    page = client_for.get("/study/suspended/").content.decode()
+    assert "Unsuspended: the question is back in your study sessions" in page
+    assert "0 suspended questions" in page and "You have no suspended questions" in page
+    memory.refresh_from_db()
+    assert not memory.suspended and memory.stability == 12.5 and memory.reps == 3 and memory.version == 3
+    assert open_study(client_for).question == question  # due, as it was before the suspension
+
+
+def test_unsuspending_with_htmx_swaps_the_list_and_says_which_question_came_back(client_for, learner):
+    kept, back = QuestionFactory(), QuestionFactory()
+    for question in (kept, back):
+        client_for.post(f"/study/questions/{question.pk}/suspend/")
+
+    response = client_for.post(f"/study/questions/{back.pk}/unsuspend/", headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="suspended"')
+    assert "1 suspended question" in html and f"Unsuspended: “{back.stem_md}”" in html
+    assert f'id="suspended-{kept.pk}"' in html and f'id="suspended-{back.pk}"' not in html
+
+
+def test_unsuspending_acts_only_on_the_learners_own_suspended_question(client_for, learner, other_learner):
+    theirs, unseen = QuestionFactory(), QuestionFactory()
+    QuestionMemory.objects.create(learner=other_learner, question=theirs, due=timezone.now(), suspended=True)
+
+    for question in (theirs, unseen):
+        assert client_for.post(f"/study/questions/{question.pk}/unsuspend/").status_code == 303
+
+    assert QuestionMemory.objects.get(learner=other_learner, question=theirs).suspended
+    assert not QuestionMemory.objects.filter(learner=learner).exists()  # nothing created for a question never seen
+    assert "Unsuspended" not in client_for.get("/study/suspended/").content.decode()
+
+
+def test_the_suspended_page_lists_only_questions_learners_still_see_within_eight_queries(
+    client_for, learner, django_assert_max_num_queries
+):
+    questions = [QuestionFactory() for _ in range(12)]
+    for question in questions:
+        QuestionMemory.objects.create(learner=learner, question=question, due=timezone.now(), suspended=True)
+    Question.objects.filter(pk=questions[0].pk).update(is_active=False)
+
+    with django_assert_max_num_queries(8):
+        page = client_for.get("/study/suspended/").content.decode()
+
+    assert "11 suspended questions" in page and f'id="suspended-{questions[0].pk}"' not in page
+
+
+def test_a_visitor_sees_an_empty_suspended_page(client):
+    page = client.get("/study/suspended/").content.decode()
+    assert "You have no suspended questions" in page
+
+
 def test_flag_sends_the_comment_and_the_revision_seen_to_the_instructors(client_for, learner):
     question = QuestionFactory(revision=3)
     response = client_for.post(f"/study/questions/{question.pk}/flag/", {"comment": "The answer is wrong because…"})
@@ -177,12 +242,15 @@ def test_flag_with_htmx_answers_with_a_thank_you_in_place(client_for):
     assert html.lstrip().startswith(f'<details id="flag-{question.pk}"') and "Thank you" in html
 
 
-@pytest.mark.parametrize("action", ["bury", "suspend", "flag"])
+@pytest.mark.parametrize("action", ["bury", "suspend", "unsuspend", "flag"])
 def test_actions_on_a_question_that_does_not_exist_are_404(client_for, action):
     assert client_for.post(f"/study/questions/999999/{action}/", {"comment": "x"}).status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/study/answer/", "/study/rate/", "/study/undo/", "/study/questions/1/bury/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/study/answer/", "/study/rate/", "/study/undo/", "/study/questions/1/bury/", "/study/questions/1/unsuspend/"],
+)
 def test_state_changes_refuse_get(client_for, url):
     assert client_for.get(url).status_code == 405
 

@@ -329,8 +329,19 @@ def suspend(learner, question: Question, now: datetime) -> None:
     _update_flags(learner, question, now, suspended=True)
 
 
-def unsuspend(learner, question: Question, now: datetime) -> None:
-    _update_flags(learner, question, now, suspended=False)
+def unsuspend(learner, question: Question) -> bool:
+    """Bring a suspended question back into the learner's queue with the schedule it had; False when it was not
+    suspended (a second click changes nothing, and no memory is created for a question never seen)."""
+    return QuestionMemory.objects.filter(learner=learner, question=question, suspended=True).update(suspended=False) > 0
+
+
+def suspended(learner) -> list[QuestionMemory]:
+    """The learner's suspended questions that learners can still see, in bank order, with their question."""
+    return list(
+        QuestionMemory.objects.filter(learner=learner, suspended=True, question__in=Question.objects.active())
+        .select_related("question")
+        .order_by("question__bank_id", "question__position", "question_id")
+    )
 
 
 def _update_flags(learner, question: Question, now: datetime, **values) -> None:

@@ -12,4 +12,6 @@ urlpatterns = [
     path("questions/<int:question_id>/bury/", views.bury, name="bury"),
     path("questions/<int:question_id>/suspend/", views.suspend, name="suspend"),
     path("questions/<int:question_id>/flag/", views.flag, name="flag"),
+    path("suspended/", views.suspended, name="suspended"),
+    path("questions/<int:question_id>/unsuspend/", views.unsuspend, name="unsuspend"),
 ]

@@ -233,8 +233,32 @@ def suspend(request: HttpRequest, question_id: int) -> HttpResponse:
     except GuestLimitReached as error:
         return _too_many_guests(request, error)
     answers.suspend(learner, question, timezone.now())
-    messages.success(request, "Suspended: this question will not be shown again until you unsuspend it.")
+    messages.success(
+        request, "Suspended: this question will not be shown again until you unsuspend it (Choose what to study)."
+    )
     return _back_to_session(request, scope)
+
+
+@require_GET
+def suspended(request: HttpRequest) -> HttpResponse:
+    """The learner's suspended questions, each with a button that brings it back."""
+    learner = learner_or_none(request)
+    return render(request, "quizzes/suspended.html", {"memories": answers.suspended(learner) if learner else []})
+
+
+@require_POST
+def unsuspend(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = _get_question(question_id)
+    learner = learner_or_none(request)  # a visitor with no learner has nothing suspended: nothing to create
+    back = learner is not None and answers.unsuspend(learner, question)
+    if request.htmx:
+        context = {"memories": answers.suspended(learner) if learner else [], "back": question if back else None}
+        return render(request, "quizzes/suspended.html#list", context)
+    if back:
+        messages.success(request, "Unsuspended: the question is back in your study sessions, its schedule as it was.")
+    response = HttpResponseRedirect(reverse("study:suspended"))
+    response.status_code = 303
+    return response
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """A whole study session with the keyboard only, htmx swaps and axe on every state of the page."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from quizzes.models import Flag, QuestionMemory, ReviewLog
@@ -207,3 +208,34 @@ def test_the_choose_page_offers_every_bank_and_category_accessibly_and_their_ses
     expect(page.get_by_text("CLF-C02 cloud concepts (bank)")).to_be_visible()
     expect(page.locator("#card")).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_suspended_question_comes_back_from_its_page_with_htmx(
+    new_context, live_server, assert_accessible, htmx_settled, scheme
+):
+    from studyapp.accounts.models import User
+
+    kept = QuestionFactory(position=1, stem_md="Kept aside?", stem_html="<p>Kept aside?</p>")
+    back = QuestionFactory(position=2, stem_md="Bring me back?", stem_html="<p>Bring me back?</p>")
+    page = new_context(color_scheme=scheme, viewport={"width": 360, "height": 740}).new_page()
+    log_in(page, live_server, f"suspender-{scheme}")
+    learner = User.objects.get(username=f"suspender-{scheme}")
+    for question in (kept, back):
+        QuestionMemory.objects.create(learner=learner, question=question, due=timezone.now(), suspended=True)
+
+    page.goto(live_server.url + "/study/choose/")
+    page.get_by_role("link", name="Suspended questions").click()
+    expect(page.get_by_role("heading", name="2 suspended questions")).to_be_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.get_by_role("button", name="Unsuspend").nth(1).click()
+    expect(page.get_by_role("status")).to_contain_text("Unsuspended: “Bring me back?”")
+    htmx_settled(page)
+    expect(page.get_by_role("heading", name="1 suspended question")).to_be_visible()
+    expect(page.get_by_text("Kept aside?")).to_be_visible()
+    assert page.url.endswith("/study/suspended/")  # swapped in place
+    assert not QuestionMemory.objects.get(learner=learner, question=back).suspended
+    assert QuestionMemory.objects.get(learner=learner, question=kept).suspended
+    assert_accessible(page)
