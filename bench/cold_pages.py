@@ -17,6 +17,7 @@ untimed rounds): the write, then the timed GET.
   trainer: confusions           after a trainer answer
   exam: question page           after an answer save on it
   exam: home                    after an answer save (it counts the learner's missed questions)
+  suspended questions           after an unsuspend from it, or the same question suspended again
   home, notes index, note page  content only: measured plain
 
 Prints p50/p95 and the SQL per request of each page and each kind of write, then `max SQL per request: N (WHAT)`
@@ -321,6 +322,33 @@ def settings_save(browser: Browser, html: str, turn: int) -> None:
 # ---------------------------------------------------------------- the measurement
 
 
+class Suspensions:
+    """The suspended questions page's writes, in turn: unsuspend the first question it lists (its form), then
+    suspend that question again (the study page's form, posted to the question's URL)."""
+
+    def __init__(self, browser: Browser):
+        self.browser = browser
+        self.again: Form | None = None
+
+    def suspend_from_study(self) -> None:
+        form = find_form(self.browser.get("/study/", htmx=True), r".*/questions/\d+/suspend/$")
+        if form is None:
+            raise NothingToDo("the study page shows no question to suspend")
+        self.browser.post(form, form.data(), 303, htmx=True)
+
+    def toggle(self, html: str) -> None:
+        if self.again is not None:
+            self.browser.post(self.again, self.again.data(), 303)
+            self.again = None
+            return
+        form = find_form(html, r".*/unsuspend/$")
+        if form is None:
+            raise NothingToDo("the suspended questions page lists none")
+        self.browser.post(form, form.data(), 303)
+        self.again = Form(form.action.replace("/unsuspend/", "/suspend/"), "post")
+        self.again.fields = form.fields
+
+
 def measure(write, read, first: str | None = None) -> None:
     """WARMUP + N turns of write(html, turn) then html = read(timed): each write uses the page the last read got."""
     html = first
@@ -377,6 +405,12 @@ def run(browser: Browser) -> None:
     question = exam_question_path(browser)
     measure(lambda html, turn: exam_save(browser, html), page(question, "exam: question page"), browser.get(question))
     measure(lambda html, turn: exam_save(browser, browser.get(question)), page("/exam/", "exam: home"))
+
+    suspensions = Suspensions(browser)
+    for _ in range(10):
+        suspensions.suspend_from_study()
+    first = browser.get("/study/suspended/")
+    measure(lambda html, turn: suspensions.toggle(html), page("/study/suspended/", "suspended questions"), first)
 
     for path, name in (("/", "home"), ("/notes/", "notes index"), ("/notes/lambda/", "note page")):
         measure(None, page(path, name))
