@@ -1,11 +1,13 @@
 """The trainer's long choice lists: some 170 services in their categories, three times on the trainer's home page.
 
 Drawn with template loops, the options were most of that page's time (about 500 of them); this tag writes the
-same markup, escaped, in well under a millisecond.
+same markup, escaped, with Python's html.escape (what Django's escape() calls) and plain f-strings: with
+format_html, which wraps each piece in a SafeString, each list took 1.2 ms, a third of the page.
 """
 
+from html import escape
+
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -15,16 +17,16 @@ register = template.Library()
 def service_options(families, selected: str = "", *, prefix: str = "", whole_categories: bool = False) -> SafeString:
     """<optgroup>s of <option>s, one group per category; `prefix` goes before each service key ("service:"), and
     with `whole_categories` each group starts with an option for the whole category ("category:<key>")."""
-    groups = []
+    parts = []
     for category, members in families:
-        options = []
+        parts.append(f'<optgroup label="{escape(category.name)}">')
         if whole_categories:
             value = f"category:{category.key}"
-            options.append(_option(value, f"Every {category.name.lower()} service", value == selected))
-        options += [_option(prefix + s.key, s.name, prefix + s.key == selected) for s in members]
-        groups.append(format_html('<optgroup label="{}">{}</optgroup>', category.name, mark_safe("".join(options))))
-    return mark_safe("".join(groups))
+            parts.append(_option(value, f"Every {category.name.lower()} service", value == selected))
+        parts += [_option(prefix + s.key, s.name, prefix + s.key == selected) for s in members]
+        parts.append("</optgroup>")
+    return mark_safe("".join(parts))
 
 
 def _option(value: str, label: str, selected: bool) -> str:
-    return format_html('<option value="{}"{}>{}</option>', value, mark_safe(" selected") if selected else "", label)
+    return f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(label)}</option>'
