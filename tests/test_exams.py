@@ -13,6 +13,7 @@ from quizzes.exams import blueprint, scoring
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
 from quizzes.models import Category, Question, QuestionMemory
 from studyapp.accounts.models import User
+from studyapp.notes.models import ContentRelease
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -623,6 +624,47 @@ def test_the_shipped_banks_hold_ten_full_simulations_without_repeating_a_questio
     available = {d: Question.objects.active().filter(domain=d).count() for d in blueprint.DOMAIN_WEIGHTS}
     for domain, per_exam in blueprint.domain_targets(65, available).items():
         assert available[domain] >= 10 * per_exam, domain
+
+
+def test_the_custom_exam_form_shows_a_category_renamed_by_a_content_load_at_once(client, learner, exam_bank):
+    client.force_login(learner)
+    storage = Category.objects.get(key="storage")
+    page = client.get("/exam/").content.decode()  # the blank form's fields are cached from here on
+    assert re.search(rf'value="storage" id="id_categories_\d+"> {storage.name}</label>', page)
+    # What load_content does when a category is renamed: it updates the row and records a release.
+    Category.objects.filter(pk=storage.pk).update(name="Storage and backup")
+    ContentRelease.objects.create(changes={"categories changed": 1})
+    page = client.get("/exam/").content.decode()
+    assert "> Storage and backup</label>" in page and f"> {storage.name}</label>" not in page
+
+
+def test_a_refused_custom_exam_shows_what_was_ticked_and_the_blank_form_stays_blank(client, learner, exam_bank):
+    client.force_login(learner)
+    client.get("/exam/")  # the blank form's fields are cached
+    response = client.post(
+        "/exam/start", {"preset": "custom", "count": "10", "categories": ["storage"], "services": ["lambda"]}
+    )
+    refused = response.content.decode()
+    assert response.status_code == 400 and "Enter a time limit in minutes, or tick Untimed." in refused
+    assert re.search(r'name="categories" value="storage" id="id_categories_\d+" checked>', refused)
+    assert re.search(r'name="services" value="lambda" id="id_services_\d+" checked>', refused)
+    assert 'name="count" value="10"' in refused
+    again = client.post("/exam/start", {"preset": "custom", "count": "10", "categories": ["database"]}).content.decode()
+    assert re.search(r'name="categories" value="database" id="id_categories_\d+" checked>', again)
+    assert not re.search(r'name="(categories|services)" value="(storage|lambda)" [^>]* checked>', again)
+    blank = client.get("/exam/").content.decode()
+    assert not re.search(r'name="(categories|services)" [^>]* checked>', blank)  # nothing ticked
+    assert "Enter a time limit" not in blank
+
+
+def test_the_exam_home_takes_at_most_8_queries(client, learner, exam_bank, django_assert_max_num_queries):
+    client.force_login(learner)
+    attempt = start(client)
+    client.post(f"/exam/{attempt.pk}/submit", {"seq": attempt.seq, "confirm": "yes"})
+    start(client)  # one open, one finished
+    for _visit in range(2):  # the blank custom form drawn, then from the cache
+        with django_assert_max_num_queries(8):
+            assert client.get("/exam/").status_code == 200
 
 
 def test_a_custom_exam_can_draw_from_chosen_categories(client, learner, loaded_content):

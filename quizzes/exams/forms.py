@@ -14,8 +14,17 @@ def categories() -> list[tuple[str, str]]:
     return list(Category.objects.order_by("order").values_list("key", "name"))
 
 
+def core_services() -> list[tuple[str, str]]:
+    """The compute chapter's services, each of which a custom exam can be drawn from."""
+    return list(Service.objects.core().values_list("key", "name"))
+
+
 class StartForm(forms.Form):
     """Start an exam: a preset, or a custom exam (count, time limit or untimed, services, source, pilots)."""
+
+    # The blank form's fields are cached by the exam home per content release and this version, which moves when
+    # the fields or their template change (a cache shared by app servers outlives a deploy).
+    cache_version = 1
 
     preset = forms.ChoiceField(choices=ExamAttempt.Preset.choices)
     count = forms.IntegerField(
@@ -34,8 +43,10 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["services"].choices = list(Service.objects.core().values_list("key", "name"))
-        self.fields["categories"].choices = categories  # read only when shown or a box is ticked
+        # Both read only when validated or shown: the exam home shows them from a fragment cached per content
+        # release (templates/exams/index.html) while the form is blank.
+        self.fields["services"].choices = core_services
+        self.fields["categories"].choices = categories
 
     def clean(self):
         data = super().clean()

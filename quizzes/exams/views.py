@@ -13,6 +13,7 @@ from quizzes.exams.forms import StartForm
 from quizzes.exams.models import AttemptQuestion, ExamAttempt, ExamError, StaleWrite
 from studyapp.accounts.guests import GuestLimitReached, learner_for_write, learner_or_none
 from studyapp.navigation import url_or_none
+from studyapp.notes.models import ContentRelease
 
 REVIEW_FILTERS = {"all": "All", "wrong": "Wrong", "flagged": "Flagged", "unanswered": "Unanswered"}
 
@@ -41,6 +42,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _index_context(learner, form: StartForm, **extra) -> dict:
     context = {"form": form, "presets": attempts.PRESETS, "blueprint": blueprint, **extra}
+    if not form.is_bound:  # the blank custom exam form is drawn once per content release (its topics' choices)
+        context["content_release"] = ContentRelease.current()
     if learner is None:
         return context
     now = timezone.now()
