@@ -52,7 +52,8 @@ def test_the_forgetting_curve_gives_fsrs_retrievability_to_the_last_bit(paramete
 
 
 def topic_recall(client, name: str) -> str:
-    page = client.get("/progress/").content.decode()
+    """A topic's recall in the "every topic" table (the dashboard's, on its own page)."""
+    page = client.get("/progress/topics/").content.decode()
     return re.search(rf">{name}</a></th><td>\d+</td><td>\d+ \(\d+ %\)</td><td>([^<]+)</td>", page).group(1)
 
 

@@ -251,11 +251,8 @@ def category_standings(catalogue, standings, memory: MemoryStats) -> list[readin
     return [row for row in rows.values() if row.questions]
 
 
-def compute_charts(
-    history, prefs, catalogue: list[Topic], memory: MemoryStats, trainer_history: History, exams: dict
-) -> Charts:
-    """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
-
+def topic_standings(catalogue: list[Topic], memory: MemoryStats, trainer_history: History) -> list:
+    """Each topic of the catalogue as the learner stands on it: memory (coverage and recall) and trainer."""
     standings = []
     for service in catalogue:
         coverage = memory.services.get(service.pk, Coverage())
@@ -271,6 +268,26 @@ def compute_charts(
                 recall=coverage.recall,
             )
         )
+    return standings
+
+
+def every_topic(learner, now: datetime) -> list[readiness.CategoryStanding]:
+    """The "every topic" table (its own page, which the dashboard loads when its table is opened): each category
+    with its topics, as the dashboard's mastery counts them. Two queries: today's activity (for the content's
+    fingerprint) and the memories, a third when the content is not cached."""
+    prefs = LearnerSettings.for_learner(learner)
+    day = prefs.study_day(now)
+    activity = recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
+    content, memories = content_and_memories(learner, activity)
+    memory = count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    return category_standings(content.topics, topic_standings(content.topics, memory, History()), memory)
+
+
+def compute_charts(
+    history, prefs, catalogue: list[Topic], memory: MemoryStats, trainer_history: History, exams: dict
+) -> Charts:
+    """Every chart of the dashboard, from the parts of the history and the catalogue of topics."""
+    standings = topic_standings(catalogue, memory, trainer_history)
     mastery_rows = category_standings(catalogue, standings, memory)
     trainer_rows = [s for s in standings if s.trainer_asked]
 

@@ -6,6 +6,7 @@ from studyapp.progress import views
 urlpatterns = [
     path("progress/", views.progress, name="progress"),
     path("progress/calibration/", views.calibration_page, name="progress_calibration"),
+    path("progress/topics/", views.topics_page, name="progress_topics"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/workload/", views.workload_page, name="settings_workload"),
     path("settings/memory-model/fit/", views.fit_memory_model, name="settings_fit"),

@@ -79,6 +79,17 @@ def calibration_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"cal": cal})
 
 
+@require_GET
+@never_cache
+@learner_required
+def topics_page(request: HttpRequest) -> HttpResponse:
+    """Every topic by category, with its questions, the share seen and recall: its own page, and the table
+    /progress/ loads when its "every topic" section is opened."""
+    categories = dashboards.every_topic(request.learner, timezone.now())
+    template = "progress/topics.html#topics" if request.htmx else "progress/topics.html"
+    return render(request, template, {"categories": categories})
+
+
 @require_http_methods(["GET", "POST"])
 @learner_required
 def settings_page(request: HttpRequest) -> HttpResponse:
