@@ -11,6 +11,7 @@ untimed rounds): the write, then the timed GET.
   study: next question          after an answer (and its rating when right), no JavaScript: full pages
   study: next question (htmx)   the same with htmx: the GET is the one htmx sends after the rating's redirect
   progress dashboard            after a study answer
+  progress: every topic         after a study answer (the table the dashboard loads when it is opened)
   settings                      after a settings save
   trainer: round page           after a trainer answer
   trainer: home                 after a trainer answer
@@ -25,7 +26,9 @@ and `cold pages: worst p95 X ms (PAGE)`. Exit status 1 when a request takes more
 that only open or close a transaction are not counted).
 
 Runs on a throw-away SQLite file, or on PostgreSQL when DATABASE_URL is set (its "<name>_bench" database, as
-bench/run.py). Options: COLD_N (default 100), COLD_WARMUP (default 5), BENCH_FULL=1 (the full bench data).
+bench/run.py), with sessions read through a directory as on one host (bench/inprocess.py). Options: COLD_N
+(default 100), COLD_WARMUP (default 5), BENCH_FULL=1 (the full bench data), DJANGO_SESSION_CACHE_DIR= (empty:
+sessions read from the database).
 
     .venv/bin/python bench/cold_pages.py
 """
@@ -393,6 +396,7 @@ def run(browser: Browser) -> None:
         study_answer(browser, browser.get("/study/", htmx=True), htmx=True)
 
     measure(study_once, page("/progress/", "progress dashboard"))
+    measure(study_once, page("/progress/topics/", "progress: every topic"))
 
     trainer = Trainer(browser)
     trainer.start_round()
@@ -440,8 +444,15 @@ def report(stats: Stats) -> int:
 
 
 def main() -> int:
+    from django.conf import settings
+
     backend = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
-    print(f"Cold pages on {backend}, in process (Django test client): seeding the bench data...", flush=True)
+    sessions = "a directory (DJANGO_SESSION_CACHE_DIR)" if settings.SESSION_CACHE_DIR else "the database"
+    print(
+        f"Cold pages on {backend}, in process (Django test client), sessions read through {sessions}: seeding the "
+        "bench data...",
+        flush=True,
+    )
     session = seed()
     stats = Stats()
     try:

@@ -1,6 +1,8 @@
 """The environment of the in-process benchmarks (bench/cold_pages.py, bench/classes.py): the bench settings in
 production mode over plain HTTP, with a throw-away SQLite file or, when DATABASE_URL names PostgreSQL, its
-"<name>_bench" database (bench.run.bench_database_url)."""
+"<name>_bench" database (bench.run.bench_database_url). Sessions are read through a directory, as a one-host
+deployment reads them (DJANGO_SESSION_CACHE_DIR; several app servers read them from Redis) and as the journey's
+gunicorn does; DJANGO_SESSION_CACHE_DIR= (empty) reads them from the database instead."""
 
 import os
 import tempfile
@@ -25,4 +27,5 @@ def configure(prefix: str) -> Path:
             "DATABASE_URL": bench_database_url(workdir),
         }
     )
+    os.environ.setdefault("DJANGO_SESSION_CACHE_DIR", str(workdir / "sessions"))
     return workdir
