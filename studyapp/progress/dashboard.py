@@ -148,13 +148,20 @@ class Dashboard:
     exams_key: str
 
 
-def build(learner, now: datetime) -> Dashboard:
-    """The whole dashboard of a learner."""
+def memory_of(learner, now: datetime) -> tuple[LearnerSettings, StudyDay, Activity, Content, MemoryStats]:
+    """What the dashboard and its "every topic" page start from: the learner's settings and study day, today's
+    activity with the fingerprints (one statement), the content and the learner's memories counted against it."""
     prefs = LearnerSettings.for_learner(learner)
     day = prefs.study_day(now)
     activity = recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
     content, memories = content_and_memories(learner, activity)
     memory = count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    return prefs, day, activity, content, memory
+
+
+def build(learner, now: datetime) -> Dashboard:
+    """The whole dashboard of a learner."""
+    prefs, day, activity, content, memory = memory_of(learner, now)
     # A part with nothing in it (a new learner's exams or trainer answers) is known empty from its fingerprint.
     attempts = cached(learner, "exams", activity.exams, lambda: recent_attempts(learner)) if activity.exams[1] else []
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][:TREND_EXAMS]
@@ -275,11 +282,7 @@ def every_topic(learner, now: datetime) -> list[readiness.CategoryStanding]:
     """The "every topic" table (its own page, which the dashboard loads when its table is opened): each category
     with its topics, as the dashboard's mastery counts them. Two queries: today's activity (for the content's
     fingerprint) and the memories, a third when the content is not cached."""
-    prefs = LearnerSettings.for_learner(learner)
-    day = prefs.study_day(now)
-    activity = recent_activity(learner, day, prefs.time_zone, prefs.day_start_hour)
-    content, memories = content_and_memories(learner, activity)
-    memory = count_memories(memories, content, prefs.scheduler(), day, prefs.time_zone, prefs.day_start_hour, now)
+    _, _, _, content, memory = memory_of(learner, now)
     return category_standings(content.topics, topic_standings(content.topics, memory, History()), memory)
 
 
