@@ -41,6 +41,11 @@ CORE = ["docker", "ecs", "fargate", "ecr", "lambda", "api-gateway", "batch", "li
 @pytest.fixture
 def exam_bank(db):
     """80 questions over the four domains and the core services: singles, multiples and true/false."""
+    return build_exam_bank(["single", "single", "multiple", "truefalse", "single"])
+
+
+def build_exam_bank(types: list[str]) -> int:
+    """80 questions over the four domains and the core services, their types taken from `types` in turn."""
     from quizzes.models import Service
     from quizzes.study.catalogue import load_services
     from studyapp.content import content_dir
@@ -48,11 +53,10 @@ def exam_bank(db):
 
     load_services(content_dir())
     services = {s.key: s for s in Service.objects.all()}
-    types = ["single", "single", "multiple", "truefalse", "single"]
     n = 0
     for domain, size in DOMAIN_SIZES.items():
         for _ in range(size):
-            QuestionFactory(domain=domain, type=types[n % 5], services=[services[CORE[n % len(CORE)]]])
+            QuestionFactory(domain=domain, type=types[n % len(types)], services=[services[CORE[n % len(CORE)]]])
             n += 1
     return n
 

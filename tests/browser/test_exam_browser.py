@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from quizzes.exams.models import ExamAttempt
-from tests.test_exams import exam_bank  # noqa: F401 (fixture)
+from tests.test_exams import build_exam_bank, exam_bank  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,13 @@ def test_a_learner_takes_a_short_exam_with_the_keyboard(page, live_server, learn
     assert_accessible(page)
 
 
-def test_select_two_is_enforced_in_the_browser(page, live_server, learner, exam_bank):  # noqa: F811
+@pytest.fixture
+def multiple_choice_bank(db):
+    """The exam bank with every question "choose two": whatever the draw, the exam holds one."""
+    return build_exam_bank(["multiple"])
+
+
+def test_select_two_is_enforced_in_the_browser(page, live_server, learner, multiple_choice_bank):
     log_in(page, live_server, learner)
     page.goto(live_server.url + "/exam/")
     page.get_by_role("button", name="Start quick exam").click()
