@@ -47,6 +47,17 @@ def test_the_form_shows_the_current_settings_and_explains_the_retention_trade_of
     assert '<option value="America/New_York">' in page  # time zone suggestions
 
 
+def test_the_time_zone_suggestions_are_drawn_once_and_then_come_from_the_cache(client, signed_in, monkeypatch):
+    from studyapp.progress import forms
+
+    first = client.get("/settings/").content.decode()
+    monkeypatch.setattr(forms, "available_timezones", lambda: pytest.fail("the zones were listed again"))
+    forms.time_zones.cache_clear()  # the zone list is read once per process; the page does not need it again
+    second = client.get("/settings/").content.decode()
+    suggestions = first[first.index('<datalist id="time-zones">') :].split("</datalist>")[0]
+    assert suggestions.count("<option ") > 300 and suggestions in second
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

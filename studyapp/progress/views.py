@@ -103,7 +103,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     prefs = LearnerSettings.for_learner(request.learner)
     context = {
         "form": form,
-        "time_zones": time_zones(),
+        "time_zones": time_zones,  # called by the template only when its cached datalist has expired
         "shortcuts": SHORTCUTS,
         "learner": request.learner,
         "model": fitting.standing(request.learner, prefs, timezone.now()),
