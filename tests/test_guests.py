@@ -184,6 +184,29 @@ def test_merging_keeps_every_log_takes_the_newer_memory_and_moves_exam_attempts(
     assert clock.now - memory.last_review < timedelta(seconds=1)
 
 
+def test_merging_adds_up_both_histories_counters_and_keeps_the_first_introduction(learner):
+    from quizzes.models import LEECH_FAILURES, QuestionMemory
+    from quizzes.study.guest_merge import merge_study
+    from tests.factories import QuestionMemoryFactory, UserFactory
+
+    guest = UserFactory(is_guest=True)
+    now = timezone.now()
+    mine = QuestionMemoryFactory(
+        learner=learner, reps=5, failures=LEECH_FAILURES - 3, last_review=now - timedelta(days=3),
+        introduced_at=now - timedelta(days=20),
+    )  # fmt: skip
+    theirs = QuestionMemoryFactory(
+        learner=guest, question=mine.question, reps=4, failures=3, last_review=now - timedelta(hours=1),
+        introduced_at=now - timedelta(days=2), stability=2.5,
+    )  # fmt: skip
+    merge_study(guest, learner)
+    merged = QuestionMemory.objects.get(learner=learner, question=mine.question)
+    assert (merged.reps, merged.failures) == (9, LEECH_FAILURES)
+    assert merged.leech  # neither was a leech alone; together they failed often enough
+    assert merged.introduced_at == mine.introduced_at
+    assert (merged.last_review, merged.stability) == (theirs.last_review, 2.5)  # the newer review's state
+
+
 def test_merging_moves_trainer_rounds_and_keeps_the_newer_scenario_memory(learner, loaded_content):
     from datetime import timedelta
 

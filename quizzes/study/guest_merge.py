@@ -1,8 +1,9 @@
 """Merging a guest's progress into an account (the guest logged into an existing account and chose merge).
 
 Memory states are merged by most recent review: where both have a memory of the same item, the account
-keeps its row but takes the guest's FSRS state if the guest reviewed it more recently. Every log is kept
-(re-pointed to the account's row; study logs are renumbered after the account's own). Exam attempts,
+keeps its row but takes the guest's FSRS state if the guest reviewed it more recently; the counters add up
+(answers, wrong answers: a leech of both is one) and the question counts as introduced when either first met it.
+Every log is kept (re-pointed to the account's row; study logs are renumbered after the account's own). Exam attempts,
 trainer rounds and flags move to the account. Runs inside studyapp.accounts.guests.merge_guest_into's
 transaction, with the guest row locked.
 """
@@ -10,7 +11,7 @@ transaction, with the guest row locked.
 from django.db.models import Max
 
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Flag, LearnerSettings, QuestionMemory, ReviewLog
+from quizzes.models import LEECH_FAILURES, Flag, LearnerSettings, QuestionMemory, ReviewLog
 from quizzes.trainer.models import Round, RoundItem, ScenarioMemory
 
 _FSRS_FIELDS = ["state", "step", "stability", "difficulty", "due", "last_review"]
@@ -38,9 +39,15 @@ def merge_study(guest, account) -> None:
         for log in ReviewLog.objects.filter(memory=memory).order_by("seq"):
             ReviewLog.objects.filter(pk=log.pk).update(memory=target, learner=account, seq=offset + log.seq)
             top = max(top, offset + log.seq)
+        # Both histories count: the answers and wrong answers add up, and the question was introduced when the
+        # first of the two met it. The newer review's state is the memory's (FSRS, burial, suspension).
+        reps, failures = target.reps + memory.reps, target.failures + memory.failures
+        introduced = min(filter(None, (target.introduced_at, memory.introduced_at)), default=None)
+        leech = target.leech or memory.leech or failures >= LEECH_FAILURES
         if _newer(memory, target):
             for name in _STUDY_FIELDS:
                 setattr(target, name, getattr(memory, name))
+        target.reps, target.failures, target.introduced_at, target.leech = reps, failures, introduced, leech
         target.pending = None
         target.version = top + 1  # any open showing of either is stale now
         target.save()
