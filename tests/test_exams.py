@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from quizzes.exams import blueprint, scoring
 from quizzes.exams.models import AttemptQuestion, ExamAttempt
-from quizzes.models import Category, Question, QuestionMemory
+from quizzes.models import Category, Question, QuestionMemory, ReviewLog
 from studyapp.accounts.models import User
 from studyapp.notes.models import ContentRelease
 
@@ -451,11 +451,16 @@ def test_the_missed_questions_exam_counts_each_question_got_wrong_once(client, l
     from tests.factories import ReviewLogFactory
 
     q = list(Question.objects.order_by("pk")[:9])
+    # A wrong answer is logged and counted on its memory (failures), as QuestionMemory.record_review does.
     for question in (q[0], q[3], q[6]):  # wrong in study (q[0] right since; q[6] since retired)
-        ReviewLogFactory(memory__learner=learner, memory__question=question, correct=False, rating=1)
+        ReviewLogFactory(
+            memory__learner=learner, memory__question=question, memory__failures=1, correct=False, rating=1
+        )
     ReviewLogFactory(memory=QuestionMemory.objects.get(learner=learner, question=q[0]), correct=True)
     ReviewLogFactory(memory__learner=learner, memory__question=q[1], correct=True)  # only right
-    ReviewLogFactory(memory__learner=other_learner, memory__question=q[7], correct=False, rating=1)  # someone else
+    ReviewLogFactory(  # someone else's
+        memory__learner=other_learner, memory__question=q[7], memory__failures=1, correct=False, rating=1
+    )
     finished_exam(learner, [(q[2], False, False), (q[3], False, False), (q[4], False, True), (q[5], True, False)])
     finished_exam(learner, [(q[8], False, False)], state=ExamAttempt.State.IN_PROGRESS)  # not finished yet
     Question.objects.filter(pk=q[6].pk).update(is_active=False)
@@ -470,6 +475,44 @@ def test_the_missed_questions_exam_counts_each_question_got_wrong_once(client, l
     response = client.post("/exam/start", {"preset": "missed", "source": "missed", "count": "3"})
     drawn = ExamAttempt.objects.filter(learner=learner).latest("pk").questions.values_list("question_id", flat=True)
     assert response.status_code == 302 and set(drawn) == {q[0].pk, q[2].pk, q[3].pk}
+
+
+def test_a_wrong_study_answer_joins_the_missed_questions_at_once_and_its_undo_takes_it_back(client, learner):
+    from tests.factories import QuestionFactory
+    from tests.studying import answer, open_study, rate
+
+    QuestionFactory(position=1)
+    QuestionFactory(position=2)
+    client.force_login(learner)
+    shown = open_study(client)
+    rate(client, answer(client, shown, shown.right()), 3)  # right: not missed
+    assert "Exam from my missed questions" not in client.get("/exam/").content.decode()
+
+    shown = open_study(client)
+    answer(client, shown, shown.wrong())
+    assert "1 question you got wrong in study or exams" in client.get("/exam/").content.decode()
+    assert list(blueprint.pool(learner, [], "missed")) == [shown.question]
+
+    client.post("/study/undo/", {"log": ReviewLog.objects.filter(learner=learner).latest("pk").pk})
+    assert "Exam from my missed questions" not in client.get("/exam/").content.decode()
+
+
+def test_the_upgrade_recounts_each_memorys_wrong_answers_from_its_log(learner):
+    """Guest merges before quizzes 0012 kept one side's counters: the migration recounts them once."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.factories import QuestionMemoryFactory, ReviewLogFactory
+
+    undercounted, overcounted, right = (QuestionMemoryFactory(learner=learner, failures=n) for n in (0, 5, 1))
+    for memory, correct in ((undercounted, False), (undercounted, False), (undercounted, True), (right, False)):
+        ReviewLogFactory(memory=memory, learner=learner, correct=correct, rating=1 if not correct else 3)
+
+    import_module("quizzes.migrations.0012_missed_from_memory_failures").recount_failures(apps, None)
+
+    recounted = [QuestionMemory.objects.get(pk=m.pk).failures for m in (undercounted, overcounted, right)]
+    assert recounted == [2, 0, 1]
 
 
 def test_a_double_submit_shows_the_same_results(client, learner, exam_bank):
