@@ -6,9 +6,11 @@ guide and the concepts that are not services, each in a category.
 
 from pathlib import Path
 
-from django.db.models import F, Func, IntegerField, Subquery
+from django.db.models import CharField, F, Func, IntegerField, Subquery
+from django.db.models.expressions import RawSQL
 
 from quizzes.models import Category, Question, Service
+from quizzes.study.due_queue import visible_questions
 from studyapp.content import ContentError, load_yaml_file, require
 from studyapp.notes.models import ContentRelease
 
@@ -103,21 +105,28 @@ def service_keys() -> set[str]:
 
 # ---------------------------------------------------------------- the content's fingerprint
 
-CONTENT_MARKS = ("content_release", "content_questions", "content_ids", "content_revisions")
+CONTENT_MARKS = ("content_release", "content_questions")
+
+# The content's marks as SQL, read with another statement's row: the latest release of content/ (load_content adds
+# one when anything changed, topics and categories included), and of the questions learners see, in one pass: how
+# many, the sum of their ids (a question added or retired moves it, also when an import adds one and retires
+# another) and the sum of their revisions (an author's edit or an import stores a new one), as one text.
+RELEASE_SQL = f'SELECT MAX(id) FROM "{ContentRelease._meta.db_table}"'
+QUESTIONS_SQL = (
+    "SELECT COUNT(*) || ':' || COALESCE(SUM(id), 0) || ':' || COALESCE(SUM(revision), 0)"
+    f' FROM "{Question._meta.db_table}" WHERE {{visible}}'
+)
 
 
-def content_marks() -> dict[str, Subquery]:
-    """What identifies the content learners see, as subqueries to read with another query's row (one aggregate
-    each, no GROUP BY): the latest release of content/ (load_content adds one when anything changed, topics and
-    categories included); of the questions learners see, how many, the sum of their ids (a question added or
-    retired moves it, also when an import adds one and retires another) and the sum of their revisions (an
-    author's edit or an import stores a new one). Caches of what the questions are about are keyed by them."""
-    active = Question.objects.active()
+def content_marks() -> dict[str, RawSQL]:
+    """What identifies the content learners see (RELEASE_SQL, QUESTIONS_SQL), as subqueries to annotate another
+    query's rows with. Caches of what the questions are about are keyed by them. Hand-written over the due queue's
+    compiled condition: built with the ORM, the three aggregates over Question.objects.active() took 1.5 ms to
+    build and compile on each request, several times what they take to run."""
+    visible, params = visible_questions(None)
     return {
-        "content_release": Subquery(ContentRelease.objects.order_by("-pk").values("pk")[:1]),
-        "content_questions": aggregate(active, "COUNT"),
-        "content_ids": aggregate(active, "SUM"),
-        "content_revisions": aggregate(active, "SUM", "revision"),
+        "content_release": RawSQL(RELEASE_SQL, (), output_field=IntegerField()),
+        "content_questions": RawSQL(QUESTIONS_SQL.format(visible=visible), params, output_field=CharField()),
     }
 
 

@@ -20,11 +20,11 @@ from django.db.models import Case, Count, ExpressionWrapper, IntegerField, Max, 
 from django.db.models.expressions import Func
 
 from quizzes.exams.models import ExamAttempt
-from quizzes.models import Question, ReviewLog
+from quizzes.models import ReviewLog
+from quizzes.study.catalogue import QUESTIONS_SQL, RELEASE_SQL
 from quizzes.study.due_queue import aware, visible_questions
 from quizzes.study.scheduling import State, StudyDay
 from quizzes.trainer.models import RoundItem
-from studyapp.notes.models import ContentRelease
 
 DAY = 86_400  # seconds
 HEATMAP_DAYS = 365
@@ -233,12 +233,18 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         *(learner.pk, at(year_start), at(today.start)),  # latest
         *(learner.pk, learner.pk, ExamAttempt.State.IN_PROGRESS, learner.pk, learner.pk),  # answers, exams
         *(learner.pk, ExamAttempt.State.IN_PROGRESS),  # the open attempts' deadline
-        *(learner.pk, at(today.start), at(today.end)),  # today's reviews
         *visible_params,  # the content's marks
+        *(learner.pk, at(today.start), at(today.end)),  # today's reviews
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            ACTIVITY_SQL.format(state_before=_state_before(), review=State.Review.value, visible=visible, **TABLES),
+            ACTIVITY_SQL.format(
+                state_before=_state_before(),
+                review=State.Review.value,
+                release_sql=RELEASE_SQL,
+                questions_sql=QUESTIONS_SQL.format(visible=visible),
+                **TABLES,
+            ),
             params,
         )
         (reviews, review_answers, review_right, past, latest, answers, open_exams, all_exams, latest_exam, deadline,
@@ -258,16 +264,13 @@ TABLES = {
     "reviews": ReviewLog._meta.db_table,
     "round_items": RoundItem._meta.db_table,
     "attempts": ExamAttempt._meta.db_table,
-    "releases": ContentRelease._meta.db_table,
-    "questions": Question._meta.db_table,
 }
 
 # Today's reviews (all, answers to questions in review state, and those right), and the fingerprints: reviews of
 # the day before today and the latest before today (PastDays), trainer answers, exam attempts open, in all, the
-# latest start and the open ones' latest deadline, and the content's marks (as quizzes.study.catalogue.content_marks
-# reads them: the latest release; of the questions learners see, how many, their ids' sum and their revisions' sum,
-# from one pass over them). The latest review is the last index entry of the range (MAX read the whole range on
-# PostgreSQL). The questions learners see: the due queue's condition, compiled from Question.objects.active().
+# latest start and the open ones' latest deadline, and the content's marks (quizzes.study.catalogue: RELEASE_SQL and
+# QUESTIONS_SQL over the due queue's condition, compiled from Question.objects.active()). The latest review is the
+# last index entry of the range (MAX read the whole range on PostgreSQL).
 ACTIVITY_SQL = """
 SELECT
     today.reviews, today.review_answers, today.review_right,
@@ -279,16 +282,15 @@ SELECT
     (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s),
     (SELECT MAX(started_at) FROM {attempts} WHERE learner_id = %s),
     (SELECT MAX(deadline) FROM {attempts} WHERE learner_id = %s AND state = %s),
-    (SELECT MAX(id) FROM {releases}),
-    content.questions, content.ids, content.revisions
+    ({release_sql}),
+    ({questions_sql})
 FROM
     (SELECT
         COUNT(*) AS reviews,
         COUNT(*) FILTER (WHERE {state_before} = {review}) AS review_answers,
         COUNT(*) FILTER (WHERE {state_before} = {review} AND correct) AS review_right
     FROM {reviews}
-    WHERE learner_id = %s AND reviewed_at >= %s AND reviewed_at < %s) today,
-    (SELECT COUNT(*) AS questions, SUM(id) AS ids, SUM(revision) AS revisions FROM {questions} WHERE {visible}) content
+    WHERE learner_id = %s AND reviewed_at >= %s AND reviewed_at < %s) today
 """
 
 
