@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.inprocess import configure  # noqa: E402
+from bench.inprocess import Statements, configure  # noqa: E402
 
 _workdir = configure(prefix="studyclass-")
 
@@ -42,9 +42,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 N = int(os.environ.get("CLASS_N", "30"))
 WARMUP = int(os.environ.get("CLASS_WARMUP", "3"))
@@ -52,13 +51,11 @@ MAX_QUERIES = 10
 MAX_RATIO = 3.0
 GRADEBOOK_MS = 1000.0
 WRITES_N = int(os.environ.get("CLASS_WRITES_N", "10"))
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 def get(client: Client, path: str) -> tuple[float, int]:
     """One GET of `path`: its time (ms) and its SQL statements."""
-    reset_queries()
-    with CaptureQueriesContext(connection) as captured:
+    with Statements(connection) as statements:
         started = time.perf_counter()
         response = client.get(path)
         if hasattr(response, "streaming_content"):
@@ -66,8 +63,7 @@ def get(client: Client, path: str) -> tuple[float, int]:
         elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         raise RuntimeError(f"GET {path}: {response.status_code}")
-    statements = [q for q in captured.captured_queries if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
-    return elapsed, len(statements)
+    return elapsed, statements.count
 
 
 def timed(client: Client, path: str, before=None, turns: int = N, warmup: int = WARMUP) -> tuple[list[float], int]:

@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.inprocess import configure  # noqa: E402
+from bench.inprocess import Statements, configure  # noqa: E402
 
 _workdir = configure(prefix="studycold-")
 
@@ -54,15 +54,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 N = int(os.environ.get("COLD_N", "100"))
 WARMUP = int(os.environ.get("COLD_WARMUP", "5"))
 MAX_QUERIES = 8
 TARGET_P95_MS = 15.0
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 class NothingToDo(Exception):
@@ -191,15 +189,11 @@ class Browser:
         self.stats = stats
 
     def _send(self, what: str, call, expect: int):
-        reset_queries()  # the query log keeps 9,000 statements: a full one would count none
-        with CaptureQueriesContext(connection) as captured:
+        with Statements(connection) as statements:
             started = time.perf_counter()
             response = call()
             elapsed = (time.perf_counter() - started) * 1000
-        statements = [
-            q for q in captured.captured_queries if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)
-        ]
-        self.stats.record_sql(what, len(statements))
+        self.stats.record_sql(what, statements.count)
         if response.status_code != expect:
             body = response.content.decode(errors="replace")[:500] if hasattr(response, "content") else ""
             raise RuntimeError(f"{what}: expected {expect}, got {response.status_code}\n{body}")

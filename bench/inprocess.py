@@ -29,3 +29,30 @@ def configure(prefix: str) -> Path:
     )
     os.environ.setdefault("DJANGO_SESSION_CACHE_DIR", str(workdir / "sessions"))
     return workdir
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+class Statements:
+    """Counts the SQL statements run inside it on one connection (those that only open or close a transaction left
+    out), through an execute wrapper: Django's debug cursor (CaptureQueriesContext) would also format each statement
+    with its parameters (on PostgreSQL a psycopg mogrify per statement), work a production request never does, which
+    the timings would include."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.count = 0
+
+    def _count(self, execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            self.count += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> "Statements":
+        self._wrapper = self.connection.execute_wrapper(self._count)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._wrapper.__exit__(*exc)
