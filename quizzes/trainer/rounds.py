@@ -110,13 +110,22 @@ def start_round(learner, kind: str, focus: Focus, now: datetime, rng: random.Ran
     candidates = list(pool.values_list("pk", "answer", "why_not_md"))
     if not candidates:
         raise NothingToTrain(f"There are no scenarios for {focus.label} yet.")
-    memories = {
-        memory.scenario_id: memory
-        for memory in ScenarioMemory.objects.filter(learner=learner, scenario__in=[pk for pk, _, _ in candidates])
-    }
-    seen = sorted((m for m in memories.values() if m.last_review is not None), key=lambda m: m.due)
-    due = [m.scenario_id for m in seen if m.due <= now]
-    recent = {m.scenario_id for m in sorted(seen, key=lambda m: m.last_review, reverse=True)[:RECENT]}
+    # The learner's memories of them as plain rows (scenario, memory id, last review, due), read by the learner alone
+    # (an index range, at most one row per scenario) and kept for the candidates here: as model instances of the
+    # candidates named in the query (a learner who trained for months has hundreds) they took half the time.
+    in_pool = {pk for pk, _, _ in candidates}
+    rows = ScenarioMemory.objects.filter(learner=learner).values_list("scenario_id", "pk", "last_review", "due")
+    memories = {}
+    seen = []
+    for scenario_id, memory_id, last_review, due_at in rows:
+        if scenario_id not in in_pool:
+            continue
+        memories[scenario_id] = memory_id
+        if last_review is not None:
+            seen.append((due_at, last_review, scenario_id))
+    seen.sort()
+    due = [scenario_id for due_at, _, scenario_id in seen if due_at <= now]
+    recent = {scenario_id for _, _, scenario_id in sorted(seen, key=lambda row: row[1], reverse=True)[:RECENT]}
     history = History.for_learner(learner)
     weights = {pk: _weight(answer, why_not, history, pk in recent) for pk, answer, why_not in candidates}
 
@@ -137,7 +146,9 @@ def start_round(learner, kind: str, focus: Focus, now: datetime, rng: random.Ran
     try:
         return _create_round(learner, kind, focus, chosen, memories, now)
     except IntegrityError:  # the learner started another round at the same moment and created memories first
-        memories = {m.scenario_id: m for m in ScenarioMemory.objects.filter(learner=learner, scenario__in=chosen)}
+        memories = dict(
+            ScenarioMemory.objects.filter(learner=learner, scenario__in=chosen).values_list("scenario", "pk")
+        )
         return _create_round(learner, kind, focus, chosen, memories, now)
 
 
@@ -154,7 +165,7 @@ def _create_round(learner, kind: str, focus: Focus, chosen: list[int], memories:
         )
         _add_missing_memories(memories, learner, chosen, now)
         RoundItem.objects.bulk_create(
-            RoundItem(round=round_, learner=learner, position=position, scenario_id=pk, memory=memories[pk])
+            RoundItem(round=round_, learner=learner, position=position, scenario_id=pk, memory_id=memories[pk])
             for position, pk in enumerate(chosen, start=1)
         )
     return round_
@@ -201,13 +212,13 @@ def _pair_drill(candidates, pair: list[str], due: list[int], weights: dict, rng:
     return chosen
 
 
-def _add_missing_memories(memories: dict[int, ScenarioMemory], learner, scenario_ids: list[int], now) -> None:
+def _add_missing_memories(memories: dict[int, int], learner, scenario_ids: list[int], now) -> None:
     """Create the learner's unreviewed memory of each chosen scenario they have none of yet (one INSERT, which
-    returns the new ids). Two rounds started at once may both try: the unique constraint stops the second, whose
-    transaction rolls back (IntegrityError, retried by the caller)."""
+    returns the new ids, added to `memories`: scenario id -> memory id). Two rounds started at once may both try:
+    the unique constraint stops the second, whose transaction rolls back (IntegrityError, retried by the caller)."""
     missing = [ScenarioMemory(learner=learner, scenario_id=pk, due=now) for pk in scenario_ids if pk not in memories]
     for memory in ScenarioMemory.objects.bulk_create(missing):
-        memories[memory.scenario_id] = memory
+        memories[memory.scenario_id] = memory.pk
 
 
 # ---------------------------------------------------------------- the services a question offers
