@@ -166,6 +166,20 @@ def test_a_missed_scenario_comes_back_when_it_is_due(client, trainee):
     assert list(drill.items.values_list("scenario_id", flat=True)) == [item.scenario_id]
 
 
+def test_a_due_scenario_joins_practice_rounds_that_cover_it_and_no_other(client, trainee):
+    missed = current(client, start(client))
+    answer(client, missed.round, missed, [a_wrong_choice(missed)])
+    memory = ScenarioMemory.objects.get(learner=trainee, scenario=missed.scenario)
+    ScenarioMemory.objects.filter(pk=memory.pk).update(due=timezone.now() - timedelta(minutes=1))
+    other = next(key for key in ("lambda", "ecs", "s3") if key not in missed.scenario.answer)
+
+    focused = start(client, service=other)
+    assert missed.scenario_id not in set(focused.items.values_list("scenario_id", flat=True))
+    everything = start(client)
+    reused = everything.items.get(scenario_id=missed.scenario_id)  # due first: always in the round
+    assert reused.memory_id == memory.pk
+
+
 def test_practice_rounds_favour_the_pairs_a_learner_confuses(trainee):
     last_week = timezone.now() - timedelta(days=7)
     for scenario in Scenario.objects.filter(answer_key="ecs"):
