@@ -9,6 +9,7 @@ Submitting and scoring are the attempt's own methods (ExamAttempt.submit()).
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -112,17 +113,15 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
     if len(candidates) < options.count:
         raise TooFewQuestions(len(candidates), options.count)
     drawn = blueprint.draw(candidates, options.count, rng)
-    services = _services_of([q.pk for q in drawn])
-    questions: dict[int, Question] = {}
-    choices: dict[int, list[Choice]] = {}
-    for choice in (
-        Choice.objects.filter(question_id__in=[q.pk for q in drawn])
-        .select_related("question")
-        .only(*SNAPSHOT_FIELDS)  # each question's row comes with each of its choices: its Markdown sources stay out
-        .order_by("question_id", "key")
-    ):
-        questions.setdefault(choice.question_id, choice.question)
-        choices.setdefault(choice.question_id, []).append(choice)
+    drawn_ids = [q.pk for q in drawn]
+    services = _services_of(drawn_ids)
+    # The drawn questions as instances (their Markdown sources left out), their choices as plain rows: as instances
+    # with their questions joined, a 20-question exam built ~200 model instances for what it copies into snapshots.
+    questions = Question.objects.only(*QUESTION_FIELDS).in_bulk(drawn_ids)
+    choices: dict[int, list[SnapshotChoice]] = {}
+    rows = Choice.objects.filter(question_id__in=drawn_ids).order_by("question_id", "key").values_list(*CHOICE_FIELDS)
+    for question_id, *choice in rows:
+        choices.setdefault(question_id, []).append(SnapshotChoice(*choice))
     pilots = set(rng.sample(range(len(drawn)), blueprint.pilot_count(len(drawn)))) if options.pilot else set()
     with transaction.atomic():
         attempt = ExamAttempt.objects.create(
@@ -150,14 +149,20 @@ def start(learner, options: ExamOptions, now: datetime, rng: random.Random | Non
 
 
 # What start() and _snapshot() read of the drawn questions and their choices.
-SNAPSHOT_FIELDS = [
-    "question_id", "key", "text_html", "correct", "why_html",
-    "question__revision", "question__type", "question__correct_count", "question__stem_html",
-    "question__explanation_html", "question__note_slug", "question__note_anchor", "question__domain",
+QUESTION_FIELDS = [
+    "revision", "type", "correct_count", "stem_html", "explanation_html", "note_slug", "note_anchor", "domain",
 ]  # fmt: skip
+CHOICE_FIELDS = ["question_id", "key", "text_html", "correct", "why_html"]
 
 
-def _snapshot(question: Question, choices: list[Choice], services: list[tuple], rng: random.Random) -> dict:
+class SnapshotChoice(NamedTuple):
+    key: int
+    text_html: str
+    correct: bool
+    why_html: str
+
+
+def _snapshot(question: Question, choices: list[SnapshotChoice], services: list[tuple], rng: random.Random) -> dict:
     """What the attempt shows and scores, fixed when it starts: later edits of the question do not change it."""
     choices = list(choices)
     if question.type != Question.Type.TRUEFALSE:
