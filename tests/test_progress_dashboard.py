@@ -8,7 +8,7 @@ from django.core.cache import cache
 from quizzes.exams.models import ExamAttempt
 from quizzes.models import LearnerSettings
 from quizzes.study.scheduling import Card, State, scheduler
-from studyapp.progress.history import review_history
+from studyapp.progress.history import history_of, recent_activity, review_history, year_of_reviews
 from studyapp.progress.memory import memory_stats, today_counts
 from tests.factories import QuestionFactory, QuestionMemoryFactory, ReviewLogFactory, ServiceFactory
 from tests.studying import Clock
@@ -108,6 +108,29 @@ def test_true_retention_counts_only_answers_to_questions_in_review_state_by_week
     by_start = {str(week.start): (week.review_answers, week.review_right) for week in weeks if week.review_answers}
     assert by_start == {"2026-03-02": (3, 2), "2026-03-09": (1, 1)}
     assert next(w for w in weeks if str(w.start) == "2026-03-02").retention == pytest.approx(2 / 3)
+
+
+def test_the_years_sums_from_the_cached_earlier_days_and_todays_live_numbers_are_those_of_every_day(new_yorker):
+    reviews_at(new_yorker, *(utc(2026, 2, 20, 15) for _ in range(4)))  # the busiest day, in February
+    reviews_at(new_yorker, utc(2026, 3, 9, 15), utc(2026, 3, 9, 16))  # Monday: this week, before today
+    reviews_at(new_yorker, utc(2026, 3, 8, 15), before={"state": State.Learning.value})  # Sunday: last week
+    reviews_at(new_yorker, NOW - timedelta(hours=1), correct=False, rating=1)  # today (a Tuesday)
+    prefs = LearnerSettings.for_learner(new_yorker)
+    day = prefs.study_day(NOW)
+    every_day, past = year_of_reviews(new_yorker, day, prefs.time_zone, prefs.day_start_hour)
+    reviews_at(new_yorker, NOW - timedelta(minutes=5))  # answered after the earlier days were counted and cached
+    live = history_of(past, recent_activity(new_yorker, day, prefs.time_zone, prefs.day_start_hour), day)
+    days = live.days
+    assert [d.reviews for d in days[:-1]] == [d.reviews for d in every_day.days[:-1]] and days[-1].reviews == 2
+    assert (live.total, live.busiest, live.streak) == (sum(d.reviews for d in days), 4, 3)
+    weeks: dict = {}
+    for d in days:
+        start = d.date - timedelta(days=d.date.weekday())
+        answers, right = weeks.get(start, (0, 0))
+        weeks[start] = (answers + d.review_answers, right + d.review_right)
+    assert [(w.start, w.review_answers, w.review_right) for w in live.weeks()] == [(s, *n) for s, n in weeks.items()]
+    assert live.weeks()[-1][1:] == (4, 3)  # Monday's two and today's two (one wrong); Sunday's was learning
+    assert live.this_week_before_today() == (2,)
 
 
 def test_the_forecast_counts_reviews_due_per_study_day_with_overdue_ones_today(new_yorker):

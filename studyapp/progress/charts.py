@@ -78,42 +78,41 @@ def busiest(days) -> int:
     return max((day.reviews for day in days), default=0)
 
 
-def shade(day, days, most_before: int) -> int:
+def shade(reviews: int, most_before: int, today: bool = False) -> int:
     """A day's shade: by its share of the busiest day before today; today (the last day) by its share of the
     busier of that day and itself, so that a day busier than any before is the darkest and leaves the year's shades
     as they were (they do not move with each of today's answers)."""
-    return level(day.reviews, max(most_before, day.reviews) if day is days[-1] else most_before)
+    return level(reviews, max(most_before, reviews) if today else most_before)
 
 
-def _place(first_monday: date, day) -> tuple[int, int, int]:
+def _place(first_monday: date, day: date) -> tuple[int, int, int]:
     """A day's column (weeks since the first Monday) and its square's x, y."""
-    column = (day.date - first_monday).days // 7
-    return column, HEAT_LEFT + column * STEP, HEAT_TOP + day.date.weekday() * STEP
+    column = (day - first_monday).days // 7
+    return column, HEAT_LEFT + column * STEP, HEAT_TOP + day.weekday() * STEP
 
 
-def _first_monday(days) -> date:
-    return days[0].date - timedelta(days=days[0].date.weekday())
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
-def today_square(days) -> list[HeatCell]:
-    """The last day's square, placed and shaded as heatmap() does."""
-    day = days[-1]
-    _, x, y = _place(_first_monday(days), day)
-    return [HeatCell(day.date, day.reviews, shade(day, days, busiest(days[:-1])), x, y)]
+def today_square(first: date, today, most_before: int) -> list[HeatCell]:
+    """The last day's square (`today`, after the days from `first` whose busiest had `most_before` reviews), placed
+    and shaded as heatmap() does."""
+    _, x, y = _place(_monday(first), today.date)
+    return [HeatCell(today.date, today.reviews, shade(today.reviews, most_before, today=True), x, y)]
 
 
-def heatmap_size(days) -> tuple[int, int]:
-    """The heatmap's width and height, as heatmap() lays it out."""
-    column, _, _ = _place(_first_monday(days), days[-1])
+def heatmap_size(first: date, last: date) -> tuple[int, int]:
+    """The width and height of the heatmap of the days from `first` to `last`, as heatmap() lays it out."""
+    column, _, _ = _place(_monday(first), last)
     return HEAT_LEFT + (column + 1) * STEP, HEAT_TOP + 7 * STEP
 
 
-def this_week(days) -> list[tuple[str, list]]:
-    """The data table's last row, as Heatmap.rows has it: the week of the last day (empty after it)."""
-    today = days[-1].date
-    monday = today - timedelta(days=today.weekday())
-    counts = [day.reviews for day in days[-1 - today.weekday() :]]
-    return [(day_text(monday), counts + [""] * (7 - len(counts)))]
+def this_week(today, earlier: tuple[int, ...]) -> list[tuple[str, list]]:
+    """The data table's last row, as Heatmap.rows has it: the week of `today` (empty after it), whose days before
+    it had the `earlier` reviews."""
+    counts = [*earlier, today.reviews]
+    return [(day_text(_monday(today.date)), counts + [""] * (7 - len(counts)))]
 
 
 def level(count: int, busiest: int) -> int:
@@ -125,13 +124,13 @@ def level(count: int, busiest: int) -> int:
 
 def heatmap(days) -> Heatmap:
     """Days (objects with .date and .reviews, oldest first) laid out in weekly columns, Monday on top."""
-    first_monday = _first_monday(days)
+    first_monday = _monday(days[0].date)
     most_before = busiest(days[:-1])
     cells, months, weeks = [], [], []
     for day in days:
-        column, x, y = _place(first_monday, day)
+        column, x, y = _place(first_monday, day.date)
         row = day.date.weekday()
-        cell = HeatCell(day.date, day.reviews, shade(day, days, most_before), x, y)
+        cell = HeatCell(day.date, day.reviews, shade(day.reviews, most_before, today=day is days[-1]), x, y)
         cells.append(cell)
         if column == len(weeks):
             weeks.append(HeatWeek(first_monday + timedelta(weeks=column), [None] * 7))

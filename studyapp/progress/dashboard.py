@@ -29,7 +29,6 @@ from studyapp.progress import charts, readiness
 from studyapp.progress.exams import RECENT_EXAMS, TREND_EXAMS, domain_answers, recent_attempts
 from studyapp.progress.history import (
     DAY,
-    HEATMAP_DAYS,
     Activity,
     PastDays,
     ReviewHistory,
@@ -50,7 +49,7 @@ from studyapp.progress.memory import (
     memory_rows,
 )
 
-CACHE_VERSION = 6  # moves when what is cached changes shape or its classes move (6: out of the old stats module)
+CACHE_VERSION = 7  # moves when what is cached changes shape or its classes move (7: PastDays with its sums)
 
 
 @dataclass
@@ -76,23 +75,24 @@ class Charts:
 
     @property
     def busiest(self) -> int:
-        return charts.busiest(self.history.days)
+        return self.history.busiest
 
     @property
     def busiest_before_today(self) -> int:
-        return charts.busiest(self.history.days[:-1])
+        return self.history.past.busiest
 
     @property
     def heatmap_size(self) -> tuple[int, int]:
-        return charts.heatmap_size(self.history.days)
+        return charts.heatmap_size(self.history.past.first, self.history.today.date)
 
     @property
     def today_square(self) -> list[charts.HeatCell]:
-        return charts.today_square(self.history.days)
+        history = self.history
+        return charts.today_square(history.past.first, history.today, history.past.busiest)
 
     @property
     def this_week(self) -> list[tuple]:
-        return charts.this_week(self.history.days)
+        return charts.this_week(self.history.today, self.history.this_week_before_today())
 
     @cached_property
     def trainer(self) -> charts.BarChart | None:
@@ -225,8 +225,7 @@ def review_history(learner, prefs, day: StudyDay, now: datetime, activity: Activ
     the version of their earlier days (moved by the only writes that change them, PastDays)."""
     key = past_days_key(learner, prefs, day)
     if activity.past_days[1] is None:  # no review before today: nothing to count or cache
-        empty = PastDays(((0, 0, 0),) * (HEATMAP_DAYS - 1), activity.past_days)
-        return history_of(empty, activity, day)
+        return history_of(PastDays.none(day, activity.past_days), activity, day)
     past = cache.get(key)
     if past is not None and past.fingerprint == activity.past_days:
         return history_of(past, activity, day)

@@ -13,6 +13,8 @@ for any offset (Kathmandu's +5:45 included).
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -101,8 +103,7 @@ class Day:
     review_right: int = 0
 
 
-@dataclass
-class Week:
+class Week(NamedTuple):
     start: date
     review_answers: int
     review_right: int
@@ -112,54 +113,101 @@ class Week:
         return self.review_right / self.review_answers if self.review_answers else None
 
 
-@dataclass
-class ReviewHistory:
-    days: list[Day]  # the last HEATMAP_DAYS study days, oldest first; the last one is today
-
-    @property
-    def today(self) -> Day:
-        return self.days[-1]
-
-    @property
-    def total(self) -> int:
-        return sum(day.reviews for day in self.days)
-
-    @property
-    def streak(self) -> int:
-        """Consecutive study days with a review, up to today (or up to yesterday while today is still open)."""
-        days = self.days if self.today.reviews else self.days[:-1]
-        count = 0
-        for day in reversed(days):
-            if not day.reviews:
-                break
-            count += 1
-        return count
-
-    def weeks(self) -> list[Week]:
-        """True retention per calendar week (Monday first) of the learner's study days (consecutive days: a
-        week starts with the first day and on each Monday)."""
-        weeks: list[Week] = []
-        for day in self.days:
-            if not weeks or day.date.weekday() == 0:
-                weeks.append(Week(day.date - timedelta(days=day.date.weekday()), 0, 0))
-            weeks[-1].review_answers += day.review_answers
-            weeks[-1].review_right += day.review_right
-        return weeks
-
-
 IN_REVIEW = Q(before__state=State.Review.value)
 
 
 @dataclass(frozen=True)
 class PastDays:
-    """The study days before today in the heatmap's year, and what identifies the reviews they were counted
-    from beyond the cache's key (which has the learner's `history_version`, moved by an undo of a rating made
-    before today and by a guest merge, the only writes that change earlier days): the reviews of the last of
-    them, and the latest review. A rating made just before today starts but committed after the days were
-    counted moves both."""
+    """The study days before today in the heatmap's year, counted once and cached (the dashboard's earlier days),
+    with what the dashboard shows of them on every visit, so that a visit adds today's numbers to these instead of
+    going over the year's days again: their reviews, the busiest of them, the streak up to the last of them, and
+    true retention by calendar week (the last week as far as these days go).
 
-    counts: tuple[tuple[int, int, int], ...]  # (reviews, review answers, right) per day, oldest first
+    `fingerprint` identifies the reviews they were counted from beyond the cache's key (which has the learner's
+    `history_version`, moved by an undo of a rating made before today and by a guest merge, the only writes that
+    change earlier days): the reviews of the last of them, and the latest review. A rating made just before today
+    starts but committed after the days were counted moves both."""
+
+    first: date  # the first of them: today, a year ago
+    reviews: tuple[int, ...]  # per day, oldest first
+    review_answers: tuple[int, ...]
+    review_right: tuple[int, ...]
     fingerprint: tuple[int, datetime | None]  # (reviews of the day before today, the latest review before today)
+    total: int
+    busiest: int
+    streak: int  # consecutive days with a review, up to the day before today
+    weeks: tuple[Week, ...]  # Monday first; a week starts with the first day and on each Monday
+
+    @classmethod
+    def of(cls, first: date, counts: list[tuple[int, int, int]], fingerprint: tuple) -> "PastDays":
+        """The days from `first` on, from their (reviews, review answers, right)."""
+        reviews, answers, right = (tuple(column) for column in zip(*counts, strict=True)) if counts else ((), (), ())
+        streak = next((n for n, count in enumerate(reversed(reviews)) if not count), len(reviews))
+        weeks: list[Week] = []
+        for n in range(len(reviews)):
+            day = first + timedelta(days=n)
+            if not weeks or day.weekday() == 0:
+                weeks.append(Week(day - timedelta(days=day.weekday()), 0, 0))
+            start, week_answers, week_right = weeks[-1]
+            weeks[-1] = Week(start, week_answers + answers[n], week_right + right[n])
+        return cls(first, reviews, answers, right, fingerprint, sum(reviews), max(reviews, default=0), streak,
+                   tuple(weeks))  # fmt: skip
+
+    @classmethod
+    def none(cls, today: StudyDay, fingerprint: tuple) -> "PastDays":
+        """The heatmap's days before today, without a review."""
+        return cls.of(today.date - timedelta(days=HEATMAP_DAYS - 1), [(0, 0, 0)] * (HEATMAP_DAYS - 1), fingerprint)
+
+
+@dataclass
+class ReviewHistory:
+    """The last HEATMAP_DAYS study days: the days before today (PastDays) and today."""
+
+    past: PastDays
+    today: Day
+
+    @cached_property
+    def days(self) -> list[Day]:
+        """Every day, oldest first; the last one is today. Built only where every day is drawn (the heatmap and its
+        table, drawn anew when the earlier days change)."""
+        past, ordinal = self.past, self.past.first.toordinal()
+        days = [
+            Day(date.fromordinal(ordinal + n), *counts)
+            for n, counts in enumerate(zip(past.reviews, past.review_answers, past.review_right, strict=True))
+        ]
+        return [*days, self.today]
+
+    @property
+    def total(self) -> int:
+        return self.past.total + self.today.reviews
+
+    @property
+    def busiest(self) -> int:
+        return max(self.past.busiest, self.today.reviews)
+
+    @property
+    def streak(self) -> int:
+        """Consecutive study days with a review, up to today (or up to yesterday while today is still open)."""
+        return self.past.streak + 1 if self.today.reviews else self.past.streak
+
+    def weeks(self) -> list[Week]:
+        """True retention per calendar week (Monday first) of the learner's study days (consecutive days: a
+        week starts with the first day and on each Monday)."""
+        weeks, today = list(self.past.weeks), self.today
+        monday = today.date - timedelta(days=today.date.weekday())
+        if weeks and weeks[-1].start == monday:  # this week began before today
+            week = weeks.pop()
+            weeks.append(
+                Week(monday, week.review_answers + today.review_answers, week.review_right + today.review_right)
+            )
+        else:
+            weeks.append(Week(monday, today.review_answers, today.review_right))
+        return weeks
+
+    def this_week_before_today(self) -> tuple[int, ...]:
+        """The reviews of this week's days before today, Monday first."""
+        earlier = self.today.date.weekday()
+        return self.past.reviews[len(self.past.reviews) - earlier :] if earlier else ()
 
 
 def heatmap_starts(today: StudyDay, tz_name: str, start_hour: int, count: int = HEATMAP_DAYS) -> list[datetime]:
@@ -188,16 +236,14 @@ def year_of_reviews(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
         .order_by()
     )
     first = today.date - timedelta(days=HEATMAP_DAYS - 1)
-    days = [Day(first + timedelta(days=n)) for n in range(HEATMAP_DAYS)]
+    counts = [(0, 0, 0)] * HEATMAP_DAYS
     latest = None
     for group in groups:
-        days[group["day"]] = Day(
-            days[group["day"]].date, group["reviews"], group["review_answers"], group["review_right"]
-        )
+        counts[group["day"]] = (group["reviews"], group["review_answers"], group["review_right"])
         if group["day"] < HEATMAP_DAYS - 1:
             latest = group["latest"] if latest is None else max(latest, group["latest"])
-    counts = tuple((day.reviews, day.review_answers, day.review_right) for day in days[:-1])
-    return ReviewHistory(days), PastDays(counts, (days[-2].reviews, latest))
+    past = PastDays.of(first, counts[:-1], (counts[-2][0], latest))
+    return ReviewHistory(past, Day(today.date, *counts[-1])), past
 
 
 @dataclass(frozen=True)
@@ -303,7 +349,4 @@ def _state_before() -> str:
 
 def history_of(past: PastDays, recent: Activity, today: StudyDay) -> ReviewHistory:
     """The year of study days from the cached days before today and today's live numbers."""
-    first = today.date - timedelta(days=HEATMAP_DAYS - 1)
-    days = [Day(first + timedelta(days=n), *counts) for n, counts in enumerate(past.counts)]
-    days.append(Day(today.date, recent.reviews, recent.review_answers, recent.review_right))
-    return ReviewHistory(days)
+    return ReviewHistory(past, Day(today.date, recent.reviews, recent.review_answers, recent.review_right))
