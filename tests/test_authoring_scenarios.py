@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from quizzes.authoring import editing
-from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory
+from quizzes.trainer.models import Round, RoundItem, Scenario, ScenarioMemory, answer_key
 from studyapp.accounts.models import User
 from tests.factories import PASSWORD, InstructorFactory, ServiceFactory, StewardshipFactory, UserFactory
 
@@ -162,6 +162,18 @@ def test_editing_updates_the_scenario_in_place_and_keeps_its_id(client, author):
     )
     assert sorted(s.key for s in scenario.services.all()) == ["batch", "lambda"]
     assert Scenario.objects.count() == 1
+
+
+def test_the_wrong_choices_keys_that_rounds_weigh_by_follow_an_edit_of_the_wrong_choices(client, author):
+    scenario = authored(author, "thumbnails")
+    assert scenario.why_not_key == "ec2"
+    reason = "Batch queues jobs and starts compute for them: each picture would wait for a job slot."
+    response = client.post(
+        reverse("author:scenario_edit", args=["thumbnails"]), valid(wrong_2="batch", why_not_2=reason)
+    )
+    assert response.status_code == 302
+    scenario.refresh_from_db()
+    assert scenario.why_not_key == "batch+ec2" == answer_key(scenario.why_not_md)
 
 
 def test_a_made_up_id_never_collides_with_an_existing_one(client, author):

@@ -1,18 +1,20 @@
 """Loading content/scenarios and content/guides: validation, highlighting, idempotency."""
 
 import shutil
+from importlib import import_module
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from quizzes.models import Service
 from quizzes.trainer.loading import highlight
-from quizzes.trainer.models import Guide, GuideNode, Scenario
+from quizzes.trainer.models import Guide, GuideNode, Scenario, answer_key
 from tests.factories import TrainerAnswerFactory, UserFactory
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -63,6 +65,14 @@ def test_every_scenario_has_a_specific_why_not_for_each_distractor_and_never_for
         assert len(set(reasons)) == len(reasons) and all(len(reason) >= 20 for reason in reasons)
         for clue in scenario.clues:
             assert clue in scenario.text_md
+
+
+def test_each_scenarios_wrong_choices_keys_are_stored_with_it_and_filled_by_the_migration(loaded_content):
+    stored = dict(Scenario.objects.values_list("pk", "why_not_key"))
+    Scenario.objects.update(why_not_key="")  # as the scenarios stored before the migration added the column
+    import_module("quizzes.trainer.migrations.0006_scenario_why_not_key").fill(django_apps, None)
+    for scenario in Scenario.objects.all():
+        assert scenario.why_not_key == stored[scenario.pk] == answer_key(scenario.why_not_md) != ""
 
 
 def test_clue_phrases_are_highlighted_at_load_time(loaded_content):

@@ -107,7 +107,11 @@ def start_round(learner, kind: str, focus: Focus, now: datetime, rng: random.Ran
     pool = Scenario.objects.served()  # drafts are for their author only
     if focus.services or focus.note:
         pool = pool.for_services(focus.services)
-    candidates = list(pool.values_list("pk", "answer", "why_not_md"))
+    # (id, answer, why-nots) as plain strings split here: decoding every scenario's JSON took most of the read.
+    candidates = [
+        (pk, answer.split("+"), why_not.split("+") if why_not else [])
+        for pk, answer, why_not in pool.values_list("pk", "answer_key", "why_not_key")
+    ]
     if not candidates:
         raise NothingToTrain(f"There are no scenarios for {focus.label} yet.")
     # The learner's memories of them as plain rows (scenario, memory id, last review, due), read by the learner alone

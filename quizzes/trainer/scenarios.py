@@ -131,6 +131,7 @@ def rendered(*, text: str, answer: list[str], clues: list[str], why: str, why_no
         "why_md": why,
         "why_html": render_markdown(why),
         "why_not_md": dict(why_not),
+        "why_not_key": answer_key(why_not),
         "why_not_html": {key: render_markdown(reason) for key, reason in why_not.items()},
     }
 
