@@ -17,7 +17,7 @@ from django.conf import settings
 CONTENT_LOADERS = [
     "quizzes.study.catalogue.load_services",
     "studyapp.notes.loading.load_notes",
-    "quizzes.study.banks.load_banks",
+    "quizzes.study.bank_writing.load_banks",
     "quizzes.trainer.loading.load_trainer",
 ]
 

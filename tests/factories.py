@@ -79,7 +79,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def choices(self, create, extracted, **kwargs):
         from quizzes.models import Choice, QuestionRevision
-        from quizzes.study.banks import _snapshot
+        from quizzes.study.bank_writing import _snapshot
 
         if not create:
             return

@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from quizzes.models import Bank, Choice, Question, QuestionMemory, QuestionRevision, Service
-from quizzes.study.banks import References, load_banks, parse_bank_text
+from quizzes.study.bank_writing import load_banks
+from quizzes.study.banks import References, parse_bank_text
 from studyapp.notes.models import Note
 
 pytestmark = pytest.mark.django_db

@@ -416,10 +416,10 @@ def test_the_dashboard_takes_at_most_ten_queries_cold_warm_and_after_a_learners_
 
 def test_ratings_counted_one_row_at_a_time_match_the_sql_aggregates(learner, other_learner, classroom, s3):
     """The few learners computed after their work are counted per rating, a whole class by SQL aggregates
-    (dashboard._ratings): the same numbers, at the edges of opening, due time, scope and the chart's days."""
+    (learner_parts._ratings): the same numbers, at the edges of opening, due time, scope and the chart's days."""
     from django.utils import timezone
 
-    from quizzes.classes import dashboard, standing
+    from quizzes.classes import learner_parts, standing
 
     now = timezone.now()
     ec2 = ServiceFactory(key="ec2")
@@ -438,10 +438,10 @@ def test_ratings_counted_one_row_at_a_time_match_the_sql_aggregates(learner, oth
     ids = [learner.pk, other_learner.pk]
     reviews = [review, everything]
     scopes = standing.Catalogue.read().scope_ids(reviews)
-    one_by_one = dashboard._ratings(ids, reviews, now, scopes)
-    since, _ = dashboard._window(now)
-    starts = [since + timedelta(days=i) for i in range(dashboard.ACTIVITY_DAYS + 1)]
-    in_sql = dashboard._ratings_in_sql(ids, reviews, since, starts)
+    one_by_one = learner_parts._ratings(ids, reviews, now, scopes)
+    since, _ = learner_parts.activity_window(now)
+    starts = [since + timedelta(days=i) for i in range(learner_parts.ACTIVITY_DAYS + 1)]
+    in_sql = learner_parts._ratings_in_sql(ids, reviews, since, starts)
     assert one_by_one[0] == {key: value for key, value in in_sql[0].items() if value != (0, 0)}
     assert one_by_one[1] == in_sql[1]
     assert one_by_one[0][(learner.pk, review.pk)] == (3, 3) and sum(one_by_one[1][learner.pk]) == 9

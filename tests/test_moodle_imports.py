@@ -132,7 +132,7 @@ def test_a_category_that_names_a_topic_or_a_family_chooses_the_topic(loaded_cont
 
 
 def test_the_shipped_banks_still_require_every_explanation(tmp_path, loaded_content, settings):
-    from quizzes.study.banks import load_banks
+    from quizzes.study.bank_writing import load_banks
     from studyapp.content import ContentError
 
     content = tmp_path / "content"

@@ -172,7 +172,8 @@ def test_editing_a_question_keeps_what_the_learner_saw_in_their_history(client_f
     question = QuestionFactory(stem_md="Old wording?", stem_html="<p>Old wording?</p>")
     shown = open_study(client_for)
     answer(client_for, shown, shown.wrong())
-    from quizzes.study.banks import ChoiceData, QuestionData, write_bank
+    from quizzes.study.bank_writing import write_bank
+    from quizzes.study.banks import ChoiceData, QuestionData
     from tests.factories import ServiceFactory
 
     ServiceFactory(key="lambda")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from quizzes.models import Bank, Flag, Question, Service
-from quizzes.study import banks
+from quizzes.study import bank_writing
 from quizzes.study.banks import QuestionData
 from quizzes.trainer.models import Scenario
 from quizzes.trainer.scenarios import rendered
@@ -79,7 +79,9 @@ def save_question(bank: Bank, question: Question | None, data: QuestionData, *, 
         digest = data.content_hash()
         if question is not None and question.source_hash == digest:
             return False
-        banks.save_question(bank, question, data, digest, position, dict(Service.objects.values_list("key", "pk")))
+        bank_writing.save_question(
+            bank, question, data, digest, position, dict(Service.objects.values_list("key", "pk"))
+        )
     return True
 
 

@@ -1,8 +1,8 @@
 """Importing and exporting question banks: parse, validate all-or-nothing, plan, then write.
 
-Every format ends as the validated `QuestionData` of quizzes.study.banks (native YAML through
-`parse_bank_text`, GIFT, CSV and Moodle XML through `parse_question`), and `write_bank` stores it, so revisions
-and learners' history behave exactly as for content/banks/. An import adds and updates questions by id;
+Every format ends as the validated `QuestionData` of quizzes.study.banks (native YAML through `parse_bank_text`,
+GIFT, CSV and Moodle XML through `parse_question`), and `write_bank` (quizzes.study.bank_writing) stores it, so
+revisions and learners' history behave exactly as for content/banks/. An import adds and updates questions by id;
 questions the file does not mention stay as they are.
 
 Unlike the shipped banks, an import may leave explanations empty (a warning per question), and a question
@@ -20,6 +20,7 @@ from pathlib import Path
 from django.db import transaction
 
 from quizzes.models import Bank, Category, Choice, Domain, Question, Service
+from quizzes.study.bank_writing import write_bank
 from quizzes.study.banks import (
     BankFile,
     ChoiceData,
@@ -27,7 +28,6 @@ from quizzes.study.banks import (
     parse_bank_text,
     parse_question,
     references,
-    write_bank,
 )
 from studyapp.content import ContentError, content_dir
 
