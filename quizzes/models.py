@@ -151,8 +151,9 @@ class Question(models.Model):
         constraints = [models.UniqueConstraint(fields=["bank", "external_id"], name="question_unique_id_in_bank")]
         indexes = [
             models.Index(fields=["is_active", "position"], name="question_active_position"),
-            # Counting the questions learners may see (active, not in a hidden bank) from the index alone.
-            models.Index(fields=["is_active", "bank"], name="question_active_bank"),
+            # Counting the questions learners may see (active, not in a hidden bank) and summing their ids and
+            # revisions (the content's fingerprint, quizzes.study.catalogue.QUESTIONS_SQL) from the index alone.
+            models.Index(fields=["is_active", "bank", "id", "revision"], name="question_active_bank_marks"),
         ]
         ordering = ["position"]
 
