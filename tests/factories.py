@@ -117,6 +117,7 @@ class TrainerAnswerFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "trainer.RoundItem"
+        skip_postgeneration_save = True
 
     learner = factory.SelfAttribute("round.learner")
     position = factory.Sequence(lambda n: n + 1)
@@ -126,6 +127,12 @@ class TrainerAnswerFactory(factory.django.DjangoModelFactory):
     chosen_key = factory.LazyAttribute(lambda item: item.scenario.answer_key)
     correct = factory.LazyAttribute(lambda item: item.chosen_key == item.expected_key)
     response_ms = 5000
+
+    @factory.post_generation
+    def counted(self, create, extracted, **kwargs):
+        """The learner's number of answers (User.trainer_answer_count) moves with each answer, as in the app."""
+        if create and self.answered_at is not None:
+            type(self.learner).recount_trainer_answers([self.learner_id])
 
 
 # ---------------------------------------------------------------- instructor authoring (quizzes/authoring)

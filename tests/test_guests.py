@@ -234,4 +234,5 @@ def test_merging_moves_trainer_rounds_and_keeps_the_newer_scenario_memory(learne
     assert ScenarioMemory.objects.filter(learner=learner).count() == 2
     assert Round.objects.get().learner == learner
     assert set(RoundItem.objects.values_list("learner", flat=True)) == {learner.pk}
+    assert User.objects.get(pk=learner.pk).trainer_answer_count == 2  # the account's answers gained the guest's
     assert not User.objects.filter(pk=guest.pk).exists()

@@ -61,6 +61,7 @@ def trainer_answers(learner, count: int) -> None:
             )
         )  # fmt: skip
     RoundItem.objects.bulk_create(items)
+    type(learner).recount_trainer_answers([learner.pk])  # written in bulk: the count the app keeps, set once
 
 
 def history(learner, reviews: int, questions: list[int], until=None) -> None:

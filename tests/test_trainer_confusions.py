@@ -86,11 +86,44 @@ def test_an_answer_keeps_the_cached_confusions_current_so_the_next_page_need_not
 def test_a_cached_history_that_missed_an_answer_is_counted_again(trainee):
     ecs = ecs_scenario().external_id
     history_of(trainee, [(ecs, "fargate")])
+    trainee.refresh_from_db()  # as the next request reads the user
     assert History.for_learner(trainee).answered == 1
     history_of(trainee, [(ecs, "ecs")])  # written without the answer's write path (as a guest merge would)
     History.record_answer(trainee.pk, 3, "ecs", "eks")  # an answer whose count does not follow the cached one
+    trainee.refresh_from_db()
     history = History.for_learner(trainee)
     assert (history.answered, history.right, history.counts.get(("ecs", "eks"))) == (2, 1, None)
+
+
+def test_each_answer_counts_once_in_the_learners_number_of_answers_which_keys_their_confusions(client, trainee):
+    def number_of_answers() -> int:
+        trainee.refresh_from_db()
+        return trainee.trainer_answer_count
+
+    round_ = start(client)
+    first = current(client, round_)
+    assert answer(client, round_, first, [a_wrong_choice(first)]).status_code == 303
+    assert answer(client, round_, first, [a_wrong_choice(first)]).status_code == 303  # a double submit
+    second = current(client, round_)
+    assert answer(client, round_, second, second.scenario.answer).status_code == 303
+    answered = RoundItem.objects.filter(learner=trainee, answered_at__isnull=False).count()
+    assert number_of_answers() == answered == 2
+    assert "2 answers, 1 right." in client.get("/trainer/confusions/").content.decode()
+
+
+def test_the_migration_counts_every_learners_answers(trainee, other_learner):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from studyapp.accounts.models import User
+
+    ecs = ecs_scenario().external_id
+    history_of(trainee, [(ecs, "fargate"), (ecs, "ecs"), (ecs, "eks")])
+    history_of(other_learner, [(ecs, "ecs")])
+    User.objects.update(trainer_answer_count=0)  # as the users stored before the migration added the column
+    import_module("studyapp.accounts.migrations.0007_trainer_answer_count").count(django_apps, None)
+    assert dict(User.objects.values_list("pk", "trainer_answer_count")) == {trainee.pk: 3, other_learner.pk: 1}
 
 
 def test_a_learner_sees_only_their_own_confusions(client, trainee, other_learner):

@@ -129,6 +129,7 @@ def _trainer(learners, scenarios, now, rng: random.Random) -> None:
                 )
             )  # fmt: skip
     RoundItem.objects.bulk_create(items, batch_size=2000)
+    User.recount_trainer_answers([learner.pk for learner in learners])  # written in bulk: the app's count, set once
 
 
 def _exams(learners, exams, now, rng: random.Random) -> None:

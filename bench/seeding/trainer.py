@@ -80,6 +80,7 @@ def _history(learner, scenarios, memories: dict[int, int], count: int, now) -> N
             )
         )
     RoundItem.objects.bulk_create(items, batch_size=1000)
+    User.recount_trainer_answers([learner.pk])  # written in bulk: the count the app keeps, set once
     for index, item in enumerate(items):
         rounds[index // ROUND_SIZE].score += item.correct
     Round.objects.bulk_update(rounds, ["score"], batch_size=500)

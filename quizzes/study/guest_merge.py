@@ -8,7 +8,8 @@ trainer rounds and flags move to the account. Runs inside studyapp.accounts.gues
 transaction, with the guest row locked.
 """
 
-from django.db.models import Max
+from django.contrib.auth import get_user_model
+from django.db.models import F, Max
 
 from quizzes.exams.models import ExamAttempt
 from quizzes.models import LEECH_FAILURES, Flag, LearnerSettings, QuestionMemory, ReviewLog
@@ -63,6 +64,10 @@ def merge_study(guest, account) -> None:
 
 
 def merge_trainer(guest, account) -> None:
+    # The account's number of answers gains the guest's (User.trainer_answer_count), its row locked first, as a
+    # trainer answer locks it before the scenario's memory.
+    moved = RoundItem.objects.filter(learner=guest, answered_at__isnull=False).count()
+    get_user_model()._base_manager.filter(pk=account.pk).update(trainer_answer_count=F("trainer_answer_count") + moved)
     mine = {m.scenario_id: m for m in ScenarioMemory.objects.select_for_update().filter(learner=account)}
     Round.objects.filter(learner=guest).update(learner=account)
     RoundItem.objects.filter(learner=guest).update(learner=account)

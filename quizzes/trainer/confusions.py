@@ -60,16 +60,16 @@ class History:
     per_service: dict[str, list[int]] = field(default_factory=dict)  # key -> [times right, times asked]
 
     @classmethod
-    def for_learner(cls, learner, answered: int | None = None) -> "History":
-        """The learner's history, from the cache while it holds exactly their `answered` answers (counted here
-        when not given), else counted by one GROUP BY and cached.
+    def for_learner(cls, learner) -> "History":
+        """The learner's history, from the cache while it holds exactly their answers, else counted by one
+        GROUP BY and cached.
 
         A learner's answers are only ever added (each is written once; a guest merge adds some), so their
-        number identifies the set, and `History.answered` is the number a history was counted from. The
-        answer's write path brings the cached history up to date itself (`record_answer`), so the pages
-        that read it right after an answer find it current."""
-        if answered is None:
-            answered = RoundItem.objects.filter(learner=learner, answered_at__isnull=False).count()
+        number identifies the set: `User.trainer_answer_count`, moved by the transactions that add them and
+        read with the user. `History.answered` is the number a history was counted from. The answer's write
+        path brings the cached history up to date itself (`record_answer`), so the pages that read it right
+        after an answer find it current."""
+        answered = learner.trainer_answer_count
         cached = cache.get(_cache_key(learner.pk))
         if cached is not None and cached.answered == answered:
             return cached
@@ -94,8 +94,8 @@ class History:
     @staticmethod
     def record_answer(learner_id: int, answered: int, expected_key: str, chosen_key: str) -> None:
         """Add a new answer to the cached history, when that history holds every answer but this one: the
-        learner had `answered` answers with this one, as counted in the transaction that wrote it (with any
-        answer committed meanwhile the counts differ, and the next reader counts afresh)."""
+        learner had `answered` answers with this one, as `User.trainer_answer_count` stood in the transaction that
+        wrote it (with any answer committed meanwhile the counts differ, and the next reader counts afresh)."""
         cached = cache.get(_cache_key(learner_id))
         if cached is not None and cached.answered == answered - 1:
             cached.add(expected_key, chosen_key)

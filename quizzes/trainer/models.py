@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -307,21 +308,16 @@ class RoundItem(models.Model):
             if not RoundItem.objects.filter(pk=self.pk, answered_at__isnull=True).update(**values):
                 self.refresh_from_db(fields=list(values))  # answered meanwhile by another request
                 return self
-            # The memory, locked, with the learner's number of answers now (this one included), which their
-            # cached confusions need (rounds.answer): read together, in one statement.
-            answers = (
-                RoundItem.objects.filter(learner_id=OuterRef("learner_id"), answered_at__isnull=False)
-                .order_by()
-                .values("learner_id")
-                .annotate(n=Count("pk"))
-                .values("n")
-            )
+            # One more answer for the learner (and their work, which a class dashboard shows), then the memory,
+            # locked, with the learner's number of answers now (this one included), which their cached confusions
+            # need (rounds.answer): read together, in one statement.
+            self.learner.record_trainer_answer(now)
+            answers = get_user_model()._base_manager.filter(pk=OuterRef("learner_id")).values("trainer_answer_count")
             self.memory = (
                 ScenarioMemory.objects.select_for_update().annotate(answers=Subquery(answers)).get(pk=self.memory_id)
             )
             self.answer_number = self.memory.answers
             self.memory.record_review(rating, now, self.learner, response_ms)
-            self.learner.record_work(now)  # a class dashboard shows it
             if self.position == round_.size:
                 round_.finish(now)
         for name, value in values.items():

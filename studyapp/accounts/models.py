@@ -2,8 +2,9 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from studyapp.accounts.roles import INSTRUCTORS_GROUP
 
@@ -68,6 +69,11 @@ class User(AbstractUser):
     # in a class; joining one sets both from the learner's work (quizzes.classes.models.Classroom.join).
     work_version = models.PositiveBigIntegerField(default=0, editable=False)
     worked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How many scenario-trainer answers the learner has (answers are only ever added): one more in the answer's own
+    # transaction (record_trainer_answer), the guest's added by a guest merge. Their cached confusions and the
+    # dashboard's trainer section are keyed on it (quizzes.trainer.confusions.History), read with the user instead
+    # of counting the answers on each visit and each answer (0.5 ms for 5,000 of them on PostgreSQL, and growing).
+    trainer_answer_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = StudyUserManager()
 
@@ -78,6 +84,25 @@ class User(AbstractUser):
         (`in_a_class`, read with the request's user)."""
         if getattr(self, "in_a_class", True):
             User.record_work_of(self.pk, now)
+
+    def record_trainer_answer(self, now: datetime) -> None:
+        """A trainer answer was written: one more in `trainer_answer_count` and, for a learner in a class, the work a
+        class dashboard shows (record_work), in one UPDATE inside the answer's transaction. The UPDATE holds the
+        user's row until the transaction ends, so two answers of the same learner count one after the other."""
+        marks = {"trainer_answer_count": F("trainer_answer_count") + 1}
+        if getattr(self, "in_a_class", True):
+            marks |= {"work_version": F("work_version") + 1, "worked_at": now}
+        User._base_manager.filter(pk=self.pk).update(**marks)
+
+    @staticmethod
+    def recount_trainer_answers(learner_ids) -> None:
+        """Set `trainer_answer_count` from the answers themselves, for answers written in bulk outside the
+        answer's path (the bench's seeders, tests' factories): one UPDATE."""
+        from quizzes.trainer.models import RoundItem
+
+        answered = RoundItem.objects.filter(learner=OuterRef("pk"), answered_at__isnull=False).order_by()
+        answers = answered.values("learner").annotate(n=Count("pk")).values("n")
+        User._base_manager.filter(pk__in=learner_ids).update(trainer_answer_count=Coalesce(Subquery(answers), 0))
 
     @staticmethod
     def record_work_of(learner_id: int, now: datetime | None) -> None:

@@ -4,11 +4,12 @@ history and the content cached (Django's cache) under keys that change with them
 One statement reads today's reviews and a fingerprint of each cached part (how many rows, the latest time:
 from indexes alone): the heatmap's days before today, keyed by the learner, the study day and its boundaries
 (time zone, day start) and the version of the learner's earlier days, which the two writes that change them
-move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version); the trainer's
-answers; the exam attempts; the content (what the questions learners see are about, and the topics: a content
+move (an undo of a rating made before today, a guest merge: LearnerSettings.history_version); the exam
+attempts; the content (what the questions learners see are about, and the topics: a content
 load records a release, an author's edit a revision, a question added, retired or hidden moves their count and
-ids). Trainer answers are only added, and every change of an attempt's state moves a fingerprint, so any
-write that changes a part is seen on the next request, from any process. A second query reads the learner's
+ids). The trainer's answers are identified by their number, read with the user (User.trainer_answer_count, moved
+by the transactions that add them). Every change of an attempt's state moves a fingerprint, so any write that
+changes a part is seen on the next request, from any process. A second query reads the learner's
 memories (today's numbers, forecast, mastery, readiness). A missing or outdated part costs one query more: at
 most three, on a first visit with nothing cached (the content comes with the memories, and the topics).
 """
@@ -167,7 +168,7 @@ def build(learner, now: datetime) -> Dashboard:
     finished = [a for a in attempts if a.state == ExamAttempt.State.FINISHED][:TREND_EXAMS]
     open_attempt = next((a for a in attempts if a.is_open and not a.time_is_up(now)), None)
     exam_answers = domain_answers(finished[:RECENT_EXAMS])
-    trainer = History.for_learner(learner, answered=activity.trainer[0]) if activity.trainer[0] else History()
+    trainer = History.for_learner(learner) if activity.trainer[0] else History()
     history = review_history(learner, prefs, day, now, activity)
     board_charts = compute_charts(history, prefs, content.topics, memory, trainer, exam_answers)
     return Dashboard(

@@ -26,7 +26,6 @@ from quizzes.models import ReviewLog
 from quizzes.study.catalogue import QUESTIONS_SQL, RELEASE_SQL
 from quizzes.study.due_queue import aware, visible_questions
 from quizzes.study.scheduling import State, StudyDay
-from quizzes.trainer.models import RoundItem
 
 DAY = 86_400  # seconds
 HEATMAP_DAYS = 365
@@ -257,7 +256,7 @@ class Activity:
     review_answers: int
     review_right: int
     past_days: tuple[int, datetime | None]  # reviews of the day before today, the latest review before today
-    trainer: tuple[int]  # trainer answers, written once each: how many
+    trainer: tuple[int]  # trainer answers, written once each: how many (User.trainer_answer_count, read with the user)
     # Attempts open, in all (a merge adds some), the latest start, the open ones' latest deadline (a teacher who
     # moves an assigned exam's due time cuts a running attempt's).
     exams: tuple[int, int, datetime | None, datetime | None]
@@ -265,11 +264,11 @@ class Activity:
 
 
 def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> Activity:
-    """Today's reviews, with the fingerprints: one hand-written statement (ACTIVITY_SQL). Each of its parts is
-    one aggregate over an index range (SQLite reads most from the index alone, MAX from its last entry). Built
-    with the ORM, the same statement of 13 subqueries took 5 ms to build and compile on each request against
-    0.6 ms to run: a fifth of the dashboard's time. The earlier days are identified without counting the year's
-    reviews (20,000 index entries, 1-2 ms): see PastDays."""
+    """Today's reviews, with the fingerprints: one hand-written statement (ACTIVITY_SQL), and the trainer's answers
+    as read with the user. Each of the statement's parts is one aggregate over an index range (SQLite reads most
+    from the index alone, MAX from its last entry). Built with the ORM, the same statement of 13 subqueries took
+    5 ms to build and compile on each request against 0.6 ms to run: a fifth of the dashboard's time. The earlier
+    days are identified without counting the year's reviews (20,000 index entries, 1-2 ms): see PastDays."""
     year_start = heatmap_starts(today, tz_name, start_hour, count=0)[0]
     yesterday_start = day_starts(today.date - timedelta(days=1), 0, tz_name, start_hour)[0]
     visible, visible_params = visible_questions(None)
@@ -277,7 +276,7 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
     params = [
         *(learner.pk, at(yesterday_start), at(today.start)),  # past
         *(learner.pk, at(year_start), at(today.start)),  # latest
-        *(learner.pk, learner.pk, ExamAttempt.State.IN_PROGRESS, learner.pk, learner.pk),  # answers, exams
+        *(learner.pk, ExamAttempt.State.IN_PROGRESS, learner.pk, learner.pk),  # exams
         *(learner.pk, ExamAttempt.State.IN_PROGRESS),  # the open attempts' deadline
         *visible_params,  # the content's marks
         *(learner.pk, at(today.start), at(today.end)),  # today's reviews
@@ -293,14 +292,14 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
             ),
             params,
         )
-        (reviews, review_answers, review_right, past, latest, answers, open_exams, all_exams, latest_exam, deadline,
+        (reviews, review_answers, review_right, past, latest, open_exams, all_exams, latest_exam, deadline,
          *content) = cursor.fetchone()  # fmt: skip
     return Activity(
         reviews=reviews,
         review_answers=review_answers,
         review_right=review_right,
         past_days=(past, aware(latest)),
-        trainer=(answers,),
+        trainer=(learner.trainer_answer_count,),
         exams=(open_exams, all_exams, aware(latest_exam), aware(deadline)),
         content=tuple(content),
     )
@@ -308,22 +307,20 @@ def recent_activity(learner, today: StudyDay, tz_name: str, start_hour: int) -> 
 
 TABLES = {
     "reviews": ReviewLog._meta.db_table,
-    "round_items": RoundItem._meta.db_table,
     "attempts": ExamAttempt._meta.db_table,
 }
 
 # Today's reviews (all, answers to questions in review state, and those right), and the fingerprints: reviews of
-# the day before today and the latest before today (PastDays), trainer answers, exam attempts open, in all, the
-# latest start and the open ones' latest deadline, and the content's marks (quizzes.study.catalogue: RELEASE_SQL and
-# QUESTIONS_SQL over the due queue's condition, compiled from Question.objects.active()). The latest review is the
-# last index entry of the range (MAX read the whole range on PostgreSQL).
+# the day before today and the latest before today (PastDays), exam attempts open, in all, the latest start and the
+# open ones' latest deadline, and the content's marks (quizzes.study.catalogue: RELEASE_SQL and QUESTIONS_SQL over
+# the due queue's condition, compiled from Question.objects.active()). The latest review is the last index entry of
+# the range (MAX read the whole range on PostgreSQL).
 ACTIVITY_SQL = """
 SELECT
     today.reviews, today.review_answers, today.review_right,
     (SELECT COUNT(*) FROM {reviews} WHERE learner_id = %s AND reviewed_at >= %s AND reviewed_at < %s),
     (SELECT reviewed_at FROM {reviews} WHERE learner_id = %s AND reviewed_at >= %s AND reviewed_at < %s
         ORDER BY reviewed_at DESC LIMIT 1),
-    (SELECT COUNT(*) FROM {round_items} WHERE learner_id = %s AND answered_at IS NOT NULL),
     (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s AND state = %s),
     (SELECT COUNT(*) FROM {attempts} WHERE learner_id = %s),
     (SELECT MAX(started_at) FROM {attempts} WHERE learner_id = %s),
