@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from quizzes.models import LearnerSettings, Service
 from quizzes.study.scheduling import MemoryState, Rating, review
+from studyapp.notes.models import ContentRelease
 
 FAST_MS = 8_000  # a right answer this fast in a lightning round is rated Easy
 
@@ -219,17 +220,19 @@ def new_token() -> str:
 class RoundItemQuerySet(models.QuerySet):
     def for_answer(self, learner, round_id: int, token: str) -> "RoundItemQuerySet":
         """The item a one-time token was issued for in this learner's round, with what recording the answer
-        and showing its feedback read: its round, scenario and memory, and `previous_answer_at` (the round's
-        latest answer so far, from which the response time counts). One query."""
+        and showing its feedback read: its round, scenario and memory, `previous_answer_at` (the round's
+        latest answer so far, from which the response time counts) and `content_release` (the latest content
+        release, which keys the cached palette of services: rounds.palette). One query."""
         previous = (
             RoundItem.objects.filter(round=OuterRef("round"), answered_at__isnull=False)
             .order_by("-answered_at")
             .values("answered_at")[:1]
         )
+        release = ContentRelease.objects.order_by("-pk").values("pk")[:1]
         return (
             self.filter(token=token, round_id=round_id, round__learner=learner)
             .select_related("round", "scenario", "memory")
-            .annotate(previous_answer_at=Subquery(previous))
+            .annotate(previous_answer_at=Subquery(previous), content_release=Coalesce(Subquery(release), 0))
         )
 
 

@@ -266,10 +266,11 @@ def answer(item: RoundItem, chosen: list[str], now: datetime) -> RoundItem:
     return item
 
 
-def palette() -> list[Offer]:
+def palette(release: int | None = None) -> list[Offer]:
     """Every service the trainer can offer as an answer, with its category, in catalogue order. The catalogue
-    changes only when load_content writes a new content release, so it is cached under that release's id."""
-    key = f"trainer:palette:{ContentRelease.current()}"
+    changes only when load_content writes a new content release, so it is cached under that release's id
+    (`release` when the caller read it with its own query, RoundItem.objects.for_answer)."""
+    key = f"trainer:palette:{ContentRelease.current() if release is None else release}"
     return cache.get_or_set(key, _read_palette, timeout=None)
 
 

@@ -140,7 +140,7 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 def answer(request: HttpRequest, round_id: int) -> HttpResponse:
     """Record an answer once, then show its feedback (swapped into #round with htmx, else after a redirect)."""
     item = _get_item_for_learner(request.learner, round_id, request.POST.get("token", ""))
-    catalogue = rounds.palette()
+    catalogue = rounds.palette(item.content_release)
     by_key = {service.key: service for service in catalogue}
     chosen = list(dict.fromkeys(request.POST.getlist("service")))
     offered = {service.key for service in rounds.candidates(item.scenario, catalogue)}
