@@ -266,7 +266,8 @@ class Learner(FastHttpUser):
                 htmx=False,
                 expect=(302, 303),
             )
-            self.exam_html = self.page(response.headers["Location"], "exam: question") if response else None
+            # `is not None`: a redirect's empty body makes Locust's response falsy.
+            self.exam_html = self.page(response.headers["Location"], "exam: question") if response is not None else None
         else:
             attempt = form.action.split("/q/")[0]
             self.post(
