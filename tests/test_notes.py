@@ -72,6 +72,99 @@ def test_a_word_added_to_a_note_is_found_once_the_loader_reindexes_the_notes(cli
     assert [r.slug for r in client.get("/notes/search", {"q": "quokkaword"}).context["results"]] == ["lightsail"]
 
 
+def make_note(slug: str, title: str, body_html: str, order: int = 1) -> Note:
+    """A note as the loader stores it (its plain text from its body), without its sections: search.reindex() makes
+    them."""
+    from django.utils.html import strip_tags
+
+    return Note.objects.create(
+        slug=slug, title=title, order=order, theme="Tests", services=[], domain="cloud-concepts",
+        task_statement="1.1 Define the benefits of the AWS Cloud", summary=f"About {title}.", body_md="",
+        body_html=body_html, search_text=strip_tags(body_html.replace("><", "> <")), source_hash=slug,
+    )  # fmt: skip
+
+
+def test_a_note_is_cut_into_its_opening_and_a_section_per_heading():
+    sections = search.sections_of(
+        '<p>Opening words.</p><h2 id="first">First &amp; <em>best</em></h2><p>One</p>'
+        '<h3 id="detail">Detail</h3><p>Two</p><h4 id="deeper">Deeper</h4><p>Three</p>'
+        '<h2 id="empty">Empty</h2><h2 id="last">Last</h2><p>Four <code>x</code></p>'
+    )
+    assert [(s.anchor, s.heading, s.text) for s in sections] == [
+        ("", "", "Opening words."),
+        ("first", "First & best", "One"),
+        ("detail", "Detail", "Two Deeper Three"),  # h4 is not in the table of contents: its section goes on
+        ("empty", "Empty", ""),
+        ("last", "Last", "Four x"),
+    ]
+    assert [s.anchor for s in search.sections_of('<h2 id="a">A</h2><p>text</p>')] == ["a"]  # no empty opening
+
+
+def test_a_result_links_to_the_section_that_matches_best_and_cuts_its_snippet_from_it(client):
+    make_note(
+        "queues",
+        "Queues and topics",
+        '<p>Messaging in general.</p><h2 id="sqs">Amazon SQS</h2><p>A queue buffers messages.</p>'
+        '<h2 id="dead-letter">Dead-letter queues</h2><p>A dead-letter queue keeps the messages a consumer could '
+        "not process, so that a poison message does not block the queue.</p>",
+    )
+    search.reindex()
+    response = client.get("/notes/search", {"q": "poison"})
+    body = response.content.decode()
+    [result] = response.context["results"]
+    assert (result.slug, result.anchor) == ("queues", "dead-letter")
+    assert '<a href="/notes/queues/#dead-letter">Dead-letter queues</a>' in body
+    assert "<mark>poison</mark> message" in result.snippet_html
+    assert "Messaging in general" not in result.snippet_html  # the snippet comes from that section only
+
+    # The section with most of the words wins; a heading that matches shows highlighted.
+    result = client.get("/notes/search", {"q": "queue dead"}).context["results"][0]
+    assert result.anchor == "dead-letter"
+    assert "<mark>Dead</mark>-letter" in result.heading_html
+
+
+def test_a_note_matched_by_its_title_alone_is_found_and_links_to_no_section(client):
+    make_note("quokka", "Quokka notes", '<h2 id="other">Other</h2><p>Nothing about the animal.</p>')
+    search.reindex()
+    response = client.get("/notes/search", {"q": "quokka"})
+    [result] = response.context["results"]
+    assert result.slug == "quokka" and result.anchor == "" and result.snippet_html == ""
+    assert "<mark>Quokka</mark> notes" in response.content.decode()
+    assert "/notes/quokka/#" not in response.content.decode()
+
+
+def test_every_word_must_match_in_a_note_before_any_word_does(client):
+    # A note counts as a whole: its words may be in different sections.
+    make_note("both", "Both", '<h2 id="a">A</h2><p>alpha words</p><h2 id="b">B</h2><p>omega words</p>', order=1)
+    make_note("alpha-only", "Alpha", "<p>alpha alpha alpha</p>", order=2)
+    search.reindex()
+    assert [r.slug for r in client.get("/notes/search", {"q": "alpha omega"}).context["results"]] == ["both"]
+    # No note has every word: any word will do.
+    slugs = [r.slug for r in client.get("/notes/search", {"q": "alpha zebra"}).context["results"]]
+    assert sorted(slugs) == ["alpha-only", "both"]
+
+
+def test_the_loader_builds_the_sections_when_there_are_none_yet(client, loaded_content):
+    # As right after the migration that added them: the notes are loaded, their sections are not.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from studyapp.notes.models import NoteSection
+
+    NoteSection.objects.all().delete()
+    call_command("load_content", stdout=StringIO())
+    assert NoteSection.objects.filter(note__slug="lambda", anchor="benefits").exists()
+    result = client.get("/notes/search", {"q": "cold start"}).context["results"][0]
+    assert result.anchor and NoteSection.objects.filter(note__slug=result.slug, anchor=result.anchor).exists()
+
+
+def test_a_search_takes_at_most_four_queries(client, loaded_content, django_assert_max_num_queries):
+    for query in ["lambda", "lambda timeout", "lambda kubernetesxyz", "kubernetesxyz"]:
+        with django_assert_max_num_queries(4):
+            assert client.get("/notes/search", {"q": query}).status_code == 200
+
+
 def test_search_answers_htmx_with_the_results_fragment_only(client, loaded_content):
     response = client.get("/notes/search", {"q": "cron"}, headers=HTMX)
     body = response.content.decode()

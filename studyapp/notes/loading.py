@@ -18,7 +18,7 @@ from studyapp.content import (
     substitute_facts,
 )
 from studyapp.notes import search
-from studyapp.notes.models import DOMAIN_NUMBERS, TASK_STATEMENTS, Note
+from studyapp.notes.models import DOMAIN_NUMBERS, TASK_STATEMENTS, Note, NoteSection
 from studyapp.rendering import render_markdown_document
 
 TITLE_MAX = Note._meta.get_field("title").max_length
@@ -157,7 +157,7 @@ def load_notes(directory: Path) -> dict[str, int]:
                 setattr(current, name, value)
             current.save()
             updated += 1
-    removed, _ = Note.objects.exclude(slug__in=seen).delete()
-    if created or updated or removed:
+    removed = Note.objects.exclude(slug__in=seen).delete()[1].get("notes.Note", 0)  # not counting their sections
+    if created or updated or removed or not NoteSection.objects.exists():  # none yet: just migrated to sections
         search.reindex(connection)
     return {"notes created": created, "notes updated": updated, "notes removed": removed}

@@ -50,7 +50,7 @@ class Note(models.Model):
     search_text = models.TextField()  # plain text of the body, for search
     # PostgreSQL's weighted full-text vector of title, summary and search_text, stored by the loader
     # (search.reindex()) so that a search does not parse every note again; unused (NULL) on SQLite, whose FTS5
-    # table plays that part.
+    # table (notes_fts) plays that part.
     search_vector = SearchVectorField(null=True, editable=False)
     source_hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,6 +68,28 @@ class Note(models.Model):
     def task_number(self) -> str:
         """The task statement's number ("3.3"), the first word of task_statement."""
         return self.task_statement.split(" ", 1)[0]
+
+
+class NoteSection(models.Model):
+    """A part of a note: the text under one of its headings (the levels of its table of contents), or before the
+    first (`anchor` empty). A search result shows the section of its note that matches best, and links to it;
+    search.reindex() builds the sections from the notes whenever the loader changes a note."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    anchor = models.TextField(blank=True)  # the heading's id in the note's page (as long as the heading asks)
+    heading = models.TextField(blank=True)
+    text = models.TextField()  # plain text, without the heading
+    # PostgreSQL's weighted full-text vector of the heading and the text, stored by search.reindex(); unused (NULL)
+    # on SQLite, whose FTS5 table (notes_section_fts) plays that part.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["note", "position"]
+        constraints = [models.UniqueConstraint(fields=["note", "position"], name="note_section_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.note.slug}#{self.anchor}" if self.anchor else self.note.slug
 
 
 class ContentRelease(models.Model):

@@ -16,6 +16,21 @@ def test_search_updates_as_you_type(page, live_server, loaded_content, assert_ac
     assert_accessible(page)
 
 
+def test_a_result_takes_the_learner_to_the_section_that_matches(page, live_server, loaded_content, assert_accessible):
+    page.goto(live_server.url + "/notes/search?q=cold+start")
+    section = page.locator("#search-results .search-section a").first
+    expect(section).to_be_visible()
+    assert_accessible(page)
+    href = section.get_attribute("href")
+    slug, anchor = href.removeprefix("/notes/").split("/#")
+    heading = section.inner_text()
+    section.click()
+    page.wait_for_url(f"**/notes/{slug}/#{anchor}")
+    target = page.locator(f"[id='{anchor}']")
+    expect(target).to_have_text(heading)
+    expect(target).to_be_in_viewport()  # scrolled to the passage, not left at the top of a long note
+
+
 def test_search_works_without_javascript(new_context, live_server, loaded_content):
     context = new_context(java_script_enabled=False)
     page = context.new_page()

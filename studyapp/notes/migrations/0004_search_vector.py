@@ -1,14 +1,18 @@
 import django.contrib.postgres.search
+from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    """The notes already loaded get their stored vector (the loader keeps it current from now on)."""
+    """The notes already loaded get their stored vector (until 0005, which indexes their sections instead)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    from studyapp.notes.search import vector
-
-    apps.get_model("notes", "Note").objects.using(schema_editor.connection.alias).update(search_vector=vector())
+    vector = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("search_text", weight="C", config="english")
+    )
+    apps.get_model("notes", "Note").objects.using(schema_editor.connection.alias).update(search_vector=vector)
 
 
 class Migration(migrations.Migration):
